@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Build the lab's base image (Debian bookworm with systemd and python3) when it
+# is missing. No registry is needed: debootstrap from the Debian mirror this
+# machine already uses, then `docker import`.
+set -euo pipefail
+image=${FILESYNC_LAB_IMAGE:-filesync/debian-systemd:bookworm}
+
+if docker image inspect "$image" >/dev/null 2>&1; then
+  exit 0
+fi
+if ! command -v debootstrap >/dev/null 2>&1; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
+fi
+mirror=${DEBIAN_MIRROR:-}
+if [ -z "$mirror" ]; then
+  mirror=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources 2>/dev/null \
+    | grep -oE 'https?://[^ ]+/debian/?( |$)' | head -n 1 | tr -d ' ') || true
+fi
+mirror=${mirror:-http://deb.debian.org/debian}
+rootfs=$(mktemp -d /tmp/filesync-rootfs.XXXXXX)
+trap 'rm -rf "$rootfs"' EXIT
+echo "building $image from $mirror" >&2
+debootstrap --variant=minbase \
+  --include=python3,python3-apt,systemd,systemd-sysv,dbus,iproute2,procps,ca-certificates \
+  bookworm "$rootfs" "$mirror" >/dev/null
+cat >"$rootfs/etc/apt/sources.list" <<SRC
+deb $mirror bookworm main
+deb $mirror bookworm-updates main
+SRC
+# Units that make no sense in a container and slow its boot.
+for unit in systemd-remount-fs.service getty.target console-getty.service \
+    systemd-logind.service systemd-udevd.service systemd-udev-trigger.service \
+    apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer fstrim.timer; do
+  ln -sf /dev/null "$rootfs/etc/systemd/system/$unit"
+done
+chroot "$rootfs" apt-get update -qq
+rm -f "$rootfs/etc/machine-id" && : >"$rootfs/etc/machine-id"
+tar -C "$rootfs" -c . | docker import --change 'CMD ["/lib/systemd/systemd"]' - "$image" >/dev/null
+echo "built $image" >&2
