@@ -1,0 +1,144 @@
+"""Cluster-level checks for the molecule scenarios and the lab.
+
+The inventory (molecule's, or the lab's) gives the groups; every node is
+reached with `docker exec` through testinfra's docker backend.
+"""
+
+import json
+import os
+import pathlib
+import re
+import subprocess
+import time
+
+import pytest
+import testinfra
+import yaml
+
+PROJECT = pathlib.Path(__file__).resolve().parents[2]
+
+
+def _inventory_file():
+    path = os.environ.get("MOLECULE_INVENTORY_FILE") or os.environ.get("FILESYNC_INVENTORY")
+    if not path:
+        path = str(PROJECT / "inventories" / "lab" / "hosts.yml")
+    return pathlib.Path(path)
+
+
+def _groups(node, name="all", out=None):
+    out = {} if out is None else out
+    hosts = list((node.get("hosts") or {}).keys())
+    for child, sub in (node.get("children") or {}).items():
+        _groups(sub or {}, child, out)
+        hosts += out[child]
+    out[name] = sorted(set(out.get(name, []) + hosts))
+    return out
+
+
+@pytest.fixture(scope="session")
+def inventory_file():
+    return _inventory_file()
+
+
+@pytest.fixture(scope="session")
+def groups(inventory_file):
+    data = yaml.safe_load(inventory_file.read_text())
+    out = {}
+    # Groups may nest under all (the lab) or sit beside it (molecule).
+    for name, sub in data.items():
+        _groups(sub or {}, name, out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def node():
+    cache = {}
+
+    def get(name):
+        if name not in cache:
+            cache[name] = testinfra.get_host("docker://" + name)
+        return cache[name]
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def address(node):
+    def get(name):
+        out = node(name).check_output("ip -4 -o addr show scope global")
+        return re.search(r"inet ([0-9.]+)/", out).group(1)
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def py(node):
+    """Run a Python snippet on a node and return its stdout."""
+
+    def run(name, code, check=True):
+        cmd = node(name).run("python3 -c %s", code)
+        if check:
+            assert cmd.rc == 0, cmd.stderr
+        return cmd
+
+    return run
+
+
+def galera_status(host):
+    out = host.check_output(
+        "mariadb --batch --skip-column-names --execute "
+        "\"SELECT JSON_OBJECTAGG(LOWER(VARIABLE_NAME), VARIABLE_VALUE) FROM information_schema.GLOBAL_STATUS "
+        "WHERE VARIABLE_NAME LIKE 'WSREP_%'\""
+    )
+    return json.loads(out)
+
+
+def wait_until(predicate, timeout=120, interval=2):
+    deadline = time.time() + timeout
+    while True:
+        if predicate():
+            return True
+        if time.time() > deadline:
+            return False
+        time.sleep(interval)
+
+
+@pytest.fixture(scope="session")
+def playbook(inventory_file, tmp_path_factory):
+    """Run one of the collection's playbooks against the scenario's hosts.
+
+    Returns (rc, output, recap) where recap maps host -> {ok, changed, failed...}.
+    """
+    inventory_dir = inventory_file.parent
+
+    def run(name, extra_vars=None, extra_inventory=None, limit=None):
+        cmd = [
+            "ansible-playbook",
+            str(PROJECT / "playbooks" / name),
+            "-i",
+            str(inventory_dir if os.environ.get("MOLECULE_INVENTORY_FILE") else inventory_file),
+        ]
+        if extra_inventory:
+            path = tmp_path_factory.mktemp("inv") / "extra.yml"
+            path.write_text(yaml.safe_dump(extra_inventory))
+            cmd += ["-i", str(path)]
+        if extra_vars:
+            cmd += ["-e", json.dumps(extra_vars)]
+        if limit:
+            cmd += ["--limit", limit]
+        env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0",
+                   ANSIBLE_COLLECTIONS_PATH=str(PROJECT / "collections"),
+                   ANSIBLE_CONFIG=str(PROJECT / "ansible.cfg"))
+        proc = subprocess.run(cmd, cwd=PROJECT, env=env, capture_output=True, text=True, check=False)
+        output = proc.stdout + proc.stderr
+        recap = {}
+        for match in re.finditer(r"^(\S+)\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", output, re.M):
+            recap[match.group(1)] = {
+                "ok": int(match.group(2)),
+                "changed": int(match.group(3)),
+                "unreachable": int(match.group(4)),
+                "failed": int(match.group(5)),
+            }
+        return proc.returncode, output, recap
+
+    return run

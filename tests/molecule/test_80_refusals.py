@@ -1,0 +1,124 @@
+"""Every preflight refusal: the exact message, and no host changed."""
+
+import pytest
+
+from conftest import galera_status, wait_until
+
+WATCHED = [
+    "/etc/mysql/mariadb.conf.d/99-filesync-galera.cnf",
+    "/etc/memcached.conf",
+    "/etc/default/etcd",
+    "/etc/etcd/bootstrap.env",
+    "/etc/haproxy/haproxy.cfg",
+    "/etc/ganesha/ganesha.conf",
+    "/etc/passwd",
+    "/etc/group",
+]
+
+
+@pytest.fixture
+def unchanged(groups, node):
+    """Asserts after the test that no watched file changed on any host."""
+
+    def snapshot():
+        return {
+            name: node(name).run("md5sum %s 2>/dev/null" % " ".join(WATCHED)).stdout
+            for name in groups["all"]
+        }
+
+    before = snapshot()
+    yield
+    assert snapshot() == before
+
+
+def refused(result, message):
+    rc, output, recap = result
+    assert rc != 0, output
+    assert message in " ".join(output.split()), output
+    assert recap, output
+    for host, counts in recap.items():
+        assert counts["changed"] == 0, (host, output)
+
+
+def test_galera_refuses_an_even_member_count_without_arbitrator(playbook, groups, unchanged):
+    extra = {"galera": {"hosts": {groups["haproxy"][0]: None}}}
+    refused(playbook("galera.yml", extra_inventory=extra),
+            "Galera needs an odd number of voters to keep quorum: group 'galera' has 4 member(s) "
+            "and group 'galera_arbitrator' 0 arbitrator(s).")
+
+
+def test_galera_refuses_missing_passwords(playbook, unchanged):
+    refused(playbook("galera.yml", extra_vars={"galera_sst_password": ""}),
+            "galera_sst_password and galera_clustercheck_password must be set in the inventory or a vault")
+
+
+def test_galera_refuses_to_touch_an_unhealthy_cluster(playbook, groups, node, unchanged):
+    last = groups["galera"][-1]
+    node(last).check_output("systemctl stop mariadb")
+    try:
+        refused(playbook("galera.yml"),
+                "Galera cluster 'filesync' is deployed but not healthy, so nothing was changed: "
+                "%s is not running (no cluster)." % last)
+    finally:
+        node(last).check_output("systemctl start mariadb")
+    assert wait_until(lambda: galera_status(node(last))["wsrep_local_state_comment"] == "Synced")
+
+
+def test_memcached_refuses_to_listen_everywhere(playbook, unchanged):
+    refused(playbook("memcached.yml", extra_vars={"memcached_listen_address": "0.0.0.0"}),
+            "memcached_listen_address is '0.0.0.0': memcached has no authentication")
+
+
+def test_memcached_refuses_a_tiny_memory_cap(playbook, unchanged):
+    refused(playbook("memcached.yml", extra_vars={"memcached_memory_mb": 16}),
+            "memcached_memory_mb must be at least 64 (the vendor recommends 256)")
+
+
+def test_haproxy_refuses_a_stats_page_without_password(playbook, unchanged):
+    refused(playbook("haproxy.yml", extra_vars={"haproxy_stats_password": ""}),
+            "haproxy_stats_enabled is true but haproxy_stats_password is empty")
+
+
+def test_haproxy_refuses_a_cookie_on_a_tcp_service(playbook, unchanged):
+    service = {"name": "bad", "mode": "tcp", "bind": ["*:9999"], "port": 9999,
+               "servers_group": "galera", "sticky_cookie": "SERVERID"}
+    refused(playbook("haproxy.yml", extra_vars={"haproxy_services": [service]}),
+            "haproxy_services item 'bad' is not usable")
+
+
+def test_haproxy_refuses_an_unknown_backend_group(playbook, unchanged):
+    service = {"name": "nowhere", "mode": "tcp", "bind": ["*:9999"], "port": 9999, "servers_group": "missing"}
+    refused(playbook("haproxy.yml", extra_vars={"haproxy_services": [service]}),
+            "'missing' is not a non-empty inventory group")
+
+
+def test_etcd_refuses_an_even_member_count(playbook, groups, unchanged):
+    extra = {"etcd": {"hosts": {groups["haproxy"][0]: None}}}
+    refused(playbook("etcd.yml", extra_inventory=extra),
+            "etcd needs 3 or 5 members (an odd number, at least 3) in group 'etcd'; it has 4.")
+
+
+def test_etcd_refuses_to_touch_an_unhealthy_cluster(playbook, groups, node, unchanged):
+    last = groups["etcd"][-1]
+    node(last).check_output("systemctl stop etcd")
+    try:
+        refused(playbook("etcd.yml"),
+                "etcd cluster is not healthy, so nothing was changed: %s did not answer 'endpoint health'." % last)
+    finally:
+        node(last).check_output("systemctl start etcd")
+
+
+def test_etcd_refuses_tls_without_files(playbook, unchanged):
+    refused(playbook("etcd.yml", extra_vars={"etcd_tls_enabled": True}),
+            "etcd_tls_enabled is true: set etcd_tls_ca_cert, etcd_tls_cert and etcd_tls_key")
+
+
+def test_nfs_refuses_an_export_open_to_everyone(playbook, unchanged):
+    exports = [{"path": "/srv/nfs/filesync", "clients": ["*"]}]
+    refused(playbook("nfs.yml", extra_vars={"nfs_exports": exports}),
+            "Export /srv/nfs/filesync must name its clients explicitly")
+
+
+def test_nfs_refuses_a_service_user_with_another_uid(playbook, groups, unchanged):
+    refused(playbook("nfs.yml", extra_vars={"nfs_service_uid": 2001}),
+            "user 'filesync' has UID 2000 and group 'filesync' GID 2000, but every node must use UID 2001")
