@@ -1,0 +1,61 @@
+# filesync.cluster: two commands on a fresh Debian machine.
+#   make lab    bring up the local lab (Docker) and deploy the stack into it
+#   make test   unit tests, ansible-test sanity, ansible-lint, molecule scenarios
+# Each target installs what it needs itself.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= $(CURDIR)/.venv
+export PATH := $(VENV)/bin:$(PATH)
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+export ANSIBLE_NOCOLOR := 1
+export PY_COLORS := 0
+export NO_COLOR := 1
+
+.PHONY: venv docker image lab lab-status lab-destroy test unit sanity lint molecule bench clean
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements.txt
+	touch $@
+
+docker:
+	tools/ensure-docker.sh
+
+image: docker
+	tools/build-image.sh
+
+lab: venv image
+	tools/lab.sh up
+	ansible-playbook molecule/shared/prepare.yml -i inventories/lab
+	ansible-playbook site.yml -i inventories/lab
+	tools/lab.sh status
+
+lab-status: venv
+	tools/lab.sh status
+
+lab-destroy:
+	tools/lab.sh destroy
+
+test: venv image
+	tools/run-tests.sh
+
+unit: venv
+	pytest -q tests/unit
+
+sanity: venv
+	tools/sanity.sh
+
+lint: venv
+	ansible-lint
+
+molecule: venv image
+	molecule test --all
+
+bench: venv image
+	tools/bench.sh
+
+clean: lab-destroy
+	rm -rf $(VENV) tests/output

@@ -1,0 +1,113 @@
+"""Role templates rendered with Ansible's templating."""
+
+import configparser
+
+from render import backend_hosts, layouts, render
+
+
+def haproxy(services, *groups_and_counts, **extra):
+    groups, hostvars = backend_hosts(*groups_and_counts)
+    return render("haproxy", "haproxy.cfg.j2", haproxy_services=services, groups=groups, hostvars=hostvars, **extra)
+
+
+def section(config, name):
+    block = config.split("\nlisten %s\n" % name)[1].split("\nlisten ")[0]
+    return [line.strip() for line in block.splitlines() if line.strip()]
+
+
+def test_seafile_layout_follows_the_vendor_sample():
+    config = haproxy(layouts()["seafile"], ("seafile_nodes", 2))
+    seahub = section(config, "seahub")
+    assert "bind *:80" in seahub and "mode http" in seahub
+    assert "cookie SEAFILE_NODE insert indirect nocache" in seahub
+    assert "server seafile_nodes1 10.0.0.11:80 check port 11001 cookie seafile_nodes1" in seahub
+    https = section(config, "seahub-https")
+    assert "mode tcp" in https and "server seafile_nodes2 10.0.0.12:443 check port 11001" in https
+    for name, port in (("ccnetserver", 10001), ("seafserver", 12001)):
+        lines = section(config, name)
+        assert "balance leastconn" in lines
+        assert "server seafile_nodes1 10.0.0.11:%d check port 11001" % port in lines
+
+
+def test_powerfolder_layout_sticks_clients_for_five_minutes():
+    config = haproxy(layouts()["powerfolder"], ("powerfolder_nodes", 2))
+    for name in ("powerfolder-http", "powerfolder-https"):
+        lines = section(config, name)
+        assert "stick-table type ip size 200k expire 5m" in lines and "stick on src" in lines
+        assert "server powerfolder_nodes2 10.0.0.12:8080 check" in lines
+
+
+def test_galera_layout_has_one_writer_and_backups_checked_on_9200():
+    config = haproxy(layouts()["galera"], ("galera", 3))
+    lines = section(config, "galera")
+    assert "option httpchk GET /" in lines and "http-check expect status 200" in lines
+    servers = [line for line in lines if line.startswith("server ")]
+    assert servers[0] == "server galera1 10.0.0.11:3306 check port 9200 on-marked-down shutdown-sessions"
+    assert all(line.endswith(" backup") for line in servers[1:]) and len(servers) == 3
+
+
+def test_stats_page_only_with_credentials():
+    assert "listen stats" not in haproxy([])
+    config = haproxy([], haproxy_stats_enabled=True, haproxy_stats_password="s3cret")
+    assert "stats auth admin:s3cret" in section(config, "stats")
+
+
+def test_explicit_servers_and_backend_address_override():
+    groups, hostvars = backend_hosts(("nodes", 2))
+    hostvars["nodes2"]["haproxy_backend_address"] = "192.0.2.7"
+    config = render("haproxy", "haproxy.cfg.j2", groups=groups, hostvars=hostvars, haproxy_services=[
+        {"name": "a", "mode": "tcp", "bind": ["*:1"], "port": 1, "servers_group": "nodes"},
+        {"name": "b", "mode": "tcp", "bind": ["*:2"], "port": 2, "servers": [{"name": "x", "address": "192.0.2.9"}]},
+    ])
+    assert "server nodes2 192.0.2.7:1 check" in section(config, "a")
+    assert "server x 192.0.2.9:2 check" in section(config, "b")
+
+
+def test_galera_config_lists_every_member_and_keeps_the_password_out():
+    config = render("galera", "galera.cnf.j2", __galera_node_addresses=["10.0.0.1", "10.0.0.2", "10.0.0.3"],
+                    galera_node_address="10.0.0.1", galera_sst_password="hidden")
+    parser = configparser.ConfigParser(comment_prefixes=("#",))
+    parser.read_string(config)
+    assert parser["galera"]["wsrep_cluster_address"] == "gcomm://10.0.0.1,10.0.0.2,10.0.0.3"
+    assert parser["galera"]["wsrep_sst_method"] == "mariabackup"
+    assert parser["mysqld"]["binlog_format"] == "ROW"
+    assert "hidden" not in config
+    sst = render("galera", "galera-sst.cnf.j2", galera_sst_password="hidden")
+    assert "wsrep_sst_auth = mariabackup:hidden" in sst
+
+
+def test_clustercheck_allows_only_the_listed_addresses():
+    script = render("galera", "galera-clustercheck.j2", __galera_clustercheck_addresses=["127.0.0.1", "::1", "10.0.0.9"])
+    assert 'allowed=" 127.0.0.1 ::1 10.0.0.9 "' in script
+    assert "503 Service Unavailable" in script and "403 Forbidden" in script
+
+
+def test_memcached_config_disables_udp_and_caps_memory():
+    config = render("memcached", "memcached.conf.j2", memcached_listen_address="10.0.0.5")
+    lines = config.splitlines()
+    assert "-l 10.0.0.5" in lines and "-U 0" in lines and "-m 256" in lines and "-c 1024" in lines
+
+
+def test_etcd_config_uses_tls_urls_when_enabled():
+    plain = render("etcd", "etcd.env.j2", etcd_node_address="10.0.0.5")
+    assert 'ETCD_ADVERTISE_CLIENT_URLS="http://10.0.0.5:2379"' in plain
+    assert "CERT" not in plain
+    tls = render("etcd", "etcd.env.j2", etcd_node_address="10.0.0.5", etcd_tls_enabled=True)
+    assert 'ETCD_ADVERTISE_CLIENT_URLS="https://10.0.0.5:2379"' in tls
+    assert 'ETCD_PEER_CLIENT_CERT_AUTH="true"' in tls and 'ETCD_CLIENT_CERT_AUTH="true"' in tls
+
+
+def test_nfs_exports_name_clients_and_squash_root():
+    exports = render("nfs", "exports.j2", __nfs_default_clients=["10.0.0.2", "10.0.0.3"])
+    assert ("/srv/nfs/filesync 10.0.0.2(rw,root_squash,sync,no_subtree_check) "
+            "10.0.0.3(rw,root_squash,sync,no_subtree_check)") in exports
+    ganesha = render("nfs", "ganesha.conf.j2", __nfs_default_clients=["10.0.0.2"])
+    assert "Squash = Root_Squash;" in ganesha and "Clients = 10.0.0.2;" in ganesha
+    assert "Access_Type = None;" in ganesha
+
+
+def test_nfs_mount_unit_mounts_the_export_at_the_same_path():
+    unit = render("nfs", "nfs.mount.j2", nfs_server_address="10.0.0.1",
+                  item={"export": "/srv/nfs/filesync", "path": "/srv/filesync", "options": ["rw", "hard"]})
+    assert "What=10.0.0.1:/srv/nfs/filesync" in unit and "Where=/srv/filesync" in unit
+    assert "Options=rw,hard" in unit and "Type=nfs" in unit

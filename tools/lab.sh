@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# The local lab: four systemd containers on a private Docker network, named
+# as in inventories/lab/hosts.yml. Seed 002's layout: lab-node1..3 run
+# Galera, memcached and etcd and mount the NFS share; lab-lb1 runs HAProxy
+# and the NFS server.
+#   tools/lab.sh up | status | destroy
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+image=${FILESYNC_LAB_IMAGE:-filesync/debian-systemd:bookworm}
+network=filesync-lab
+nodes=(lab-node1 lab-node2 lab-node3 lab-lb1)
+
+create() {
+  local name=$1
+  local extra=()
+  if [ "$name" = lab-lb1 ]; then
+    # NFS-Ganesha's VFS backend needs file handles (tmpfs has them,
+    # overlayfs does not) and CAP_DAC_READ_SEARCH for open_by_handle_at.
+    extra=(--cap-add DAC_READ_SEARCH --tmpfs /srv/nfs)
+  fi
+  docker run -d --name "$name" --hostname "$name" --network "$network" \
+    --cap-add SYS_ADMIN --security-opt seccomp=unconfined --security-opt apparmor=unconfined \
+    --tmpfs /run --tmpfs /run/lock --tmpfs /tmp -v /sys/fs/cgroup:/sys/fs/cgroup:rw --cgroupns host \
+    "${extra[@]}" "$image" /lib/systemd/systemd >/dev/null
+}
+
+up() {
+  docker network inspect "$network" >/dev/null 2>&1 || docker network create "$network" >/dev/null
+  for name in "${nodes[@]}"; do
+    state=$(docker inspect -f '{{.State.Status}}' "$name" 2>/dev/null || echo missing)
+    case "$state" in
+      running) ;;
+      missing) create "$name" ;;
+      *) docker start "$name" >/dev/null ;;
+    esac
+  done
+  for name in "${nodes[@]}"; do
+    for _ in $(seq 1 30); do
+      state=$(docker exec "$name" systemctl is-system-running 2>/dev/null || true)
+      case "$state" in running|degraded) break ;; esac
+      sleep 1
+    done
+  done
+  echo "lab containers up: ${nodes[*]}"
+}
+
+destroy() {
+  docker rm -f "${nodes[@]}" >/dev/null 2>&1 || true
+  docker network rm "$network" >/dev/null 2>&1 || true
+  echo "lab removed"
+}
+
+case "${1:-}" in
+  up) up ;;
+  destroy) destroy ;;
+  status) exec python3 "$root/tools/lab_status.py" "$root/inventories/lab/hosts.yml" ;;
+  *) echo "usage: $0 up|status|destroy" >&2; exit 2 ;;
+esac

@@ -1,0 +1,116 @@
+"""One status table of every tier of the lab; exits 1 when a tier is unhealthy.
+
+Reads the groups from the lab inventory and asks each container through
+`docker exec` (the lab's connection).
+"""
+
+import json
+import subprocess
+import sys
+
+import yaml
+
+MEMCACHED_VERSION = (
+    "import socket; s = socket.create_connection((%r, 11211), timeout=3); "
+    "s.sendall(b'version\\r\\n'); print(s.recv(100).decode().strip())"
+)
+HAPROXY_STAT = (
+    "import socket; s = socket.socket(socket.AF_UNIX); s.connect('/run/haproxy/admin.sock'); "
+    "s.sendall(b'show stat\\n'); d = b''\n"
+    "while True:\n"
+    "    c = s.recv(65536)\n"
+    "    if not c: break\n"
+    "    d += c\n"
+    "print(d.decode())"
+)
+
+
+def groups_of(path):
+    data = yaml.safe_load(open(path))
+    out = {}
+
+    def walk(name, node):
+        hosts = list((node.get("hosts") or {}).keys())
+        for child, sub in (node.get("children") or {}).items():
+            hosts += walk(child, sub or {})
+        out[name] = sorted(set(out.get(name, []) + hosts))
+        return hosts
+
+    for name, node in data.items():
+        walk(name, node or {})
+    return out
+
+
+def run(host, *argv):
+    proc = subprocess.run(["docker", "exec", host] + list(argv), capture_output=True, text=True, check=False)
+    return proc.returncode, proc.stdout.strip(), proc.stderr.strip()
+
+
+def address(host):
+    _, out, _ = run(host, "hostname", "-I")
+    return out.split()[0] if out else "?"
+
+
+def main(inventory):
+    groups = groups_of(inventory)
+    rows, healthy = [], True
+
+    def row(tier, host, detail, ok):
+        nonlocal healthy
+        healthy &= ok
+        rows.append((tier, host, detail, "OK" if ok else "FAIL"))
+
+    query = ("SELECT JSON_OBJECTAGG(LOWER(VARIABLE_NAME), VARIABLE_VALUE) FROM information_schema.GLOBAL_STATUS "
+             "WHERE VARIABLE_NAME IN ('WSREP_CLUSTER_SIZE','WSREP_LOCAL_STATE_COMMENT','WSREP_CLUSTER_STATUS')")
+    for host in groups.get("galera", []):
+        rc, out, err = run(host, "mariadb", "--batch", "--skip-column-names", "--execute", query)
+        status = json.loads(out) if rc == 0 and out else {}
+        size = status.get("wsrep_cluster_size", "-")
+        state = status.get("wsrep_local_state_comment", "down")
+        ok = state == "Synced" and status.get("wsrep_cluster_status") == "Primary" and size == str(len(groups["galera"]))
+        row("galera", host, "size %s, %s, %s" % (size, state, status.get("wsrep_cluster_status", "-")), ok)
+
+    for host in groups.get("memcached", []):
+        rc, out, err = run(host, "python3", "-c", MEMCACHED_VERSION % address(host))
+        row("memcached", host, out if rc == 0 else "down: " + (err.splitlines() or ["?"])[-1], rc == 0 and out.startswith("VERSION"))
+
+    for host in groups.get("haproxy", []):
+        rc, out, err = run(host, "python3", "-c", HAPROXY_STAT)
+        lines = [l.split(",") for l in out.splitlines() if l and not l.startswith("#")] if rc == 0 else []
+        servers = [(l[0], l[1], l[17]) for l in lines if l[1] not in ("FRONTEND", "BACKEND")]
+        if not servers:
+            row("haproxy", host, "no backends / admin socket down", False)
+        for proxy, server, state in servers:
+            row("haproxy", host, "%s/%s %s" % (proxy, server, state), state == "UP")
+
+    etcd = groups.get("etcd", [])
+    if etcd:
+        rc, out, err = run(etcd[0], "etcdctl", "--endpoints=http://127.0.0.1:2379", "member", "list")
+        members = {line.split(", ")[2]: line.split(", ")[1] for line in out.splitlines()} if rc == 0 else {}
+        for host in etcd:
+            rc, out, err = run(host, "etcdctl", "--endpoints=http://%s:2379" % address(host), "endpoint", "health")
+            ok = rc == 0 and "is healthy" in out + err and members.get(host) == "started"
+            row("etcd", host, "member %s, %s" % (members.get(host, "missing"), "healthy" if ok else "unhealthy"), ok)
+
+    for host in groups.get("nfs_server", []):
+        rc, out, err = run(host, "systemctl", "is-active", "nfs-ganesha", "nfs-server")
+        active = "active" in out.split()
+        rc, config, _ = run(host, "cat", "/etc/ganesha/ganesha.conf")
+        exports = [l.split('"')[1] for l in config.splitlines() if l.strip().startswith("Path =")]
+        clients = [l.split("=", 1)[1].strip(" ;") for l in config.splitlines() if l.strip().startswith("Clients =")]
+        row("nfs", host, "exports %s to %s" % (", ".join(exports) or "none", "; ".join(clients) or "nobody"),
+            active and bool(exports))
+        for client in groups.get("nfs_clients", []):
+            rc, out, err = run(client, "nfs-ls", "nfs://%s%s?uid=2000&gid=2000" % (address(host), exports[0] if exports else "/"))
+            row("nfs", client, "export readable from client" if rc == 0 else "export not readable: " + err[-60:], rc == 0)
+
+    width = [max(len(r[i]) for r in rows) for i in range(4)] if rows else [0] * 4
+    print("%-*s  %-*s  %-*s  %s" % (width[0], "TIER", width[1], "HOST", width[2], "STATE", "HEALTH"))
+    for r in rows:
+        print("%-*s  %-*s  %-*s  %s" % (width[0], r[0], width[1], r[1], width[2], r[2], r[3]))
+    print("all tiers healthy" if healthy else "SOME TIERS ARE UNHEALTHY")
+    return 0 if healthy else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1]))
