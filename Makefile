@@ -12,7 +12,10 @@ export ANSIBLE_NOCOLOR := 1
 export PY_COLORS := 0
 export NO_COLOR := 1
 
-.PHONY: venv docker image lab lab-status lab-destroy test unit sanity lint molecule bench clean
+host-deps:
+	tools/host-deps.sh
+
+.PHONY: host-deps venv docker image lab lab-status lab-destroy test unit sanity lint molecule bench clean
 
 venv: $(VENV)/.installed
 
@@ -39,13 +42,13 @@ lab-status: venv
 lab-destroy:
 	tools/lab.sh destroy
 
-test: venv image
+test: host-deps venv image
 	tools/run-tests.sh
 
-unit: venv
+unit: host-deps venv
 	pytest -q tests/unit
 
-sanity: venv
+sanity: host-deps venv
 	tools/sanity.sh
 
 lint: venv

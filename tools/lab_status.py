@@ -47,7 +47,7 @@ def run(host, *argv):
 
 
 def address(host):
-    _, out, _ = run(host, "hostname", "-I")
+    out = run(host, "hostname", "-I")[1]
     return out.split()[0] if out else "?"
 
 
@@ -95,7 +95,7 @@ def main(inventory):
     for host in groups.get("nfs_server", []):
         rc, out, err = run(host, "systemctl", "is-active", "nfs-ganesha", "nfs-server")
         active = "active" in out.split()
-        rc, config, _ = run(host, "cat", "/etc/ganesha/ganesha.conf")
+        config = run(host, "cat", "/etc/ganesha/ganesha.conf")[1]
         exports = [l.split('"')[1] for l in config.splitlines() if l.strip().startswith("Path =")]
         clients = [l.split("=", 1)[1].strip(" ;") for l in config.splitlines() if l.strip().startswith("Clients =")]
         row("nfs", host, "exports %s to %s" % (", ".join(exports) or "none", "; ".join(clients) or "nobody"),

@@ -5,7 +5,7 @@
 # (sanity, lint, each molecule scenario's create/converge/idempotence run).
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-cd "$root"
+cd "$root" || exit 1
 out=tests/output
 mkdir -p "$out"
 rm -f "$out"/junit-*.xml "$out"/stages.txt
@@ -26,7 +26,8 @@ stage() {
 stage unit pytest -q tests/unit --junitxml="$out/junit-unit.xml"
 stage sanity tools/sanity.sh
 stage lint ansible-lint
-for scenario in $(ls molecule | grep -v '^shared$'); do
+for scenario in molecule/*/molecule.yml; do
+  scenario=$(basename "$(dirname "$scenario")")
   stage "molecule-$scenario" molecule test -s "$scenario"
 done
 

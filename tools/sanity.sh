@@ -14,10 +14,6 @@ if ls "$dest"/tests/sanity/ignore-*.txt >/dev/null 2>&1; then
   echo "tests/sanity/ignore-*.txt exists: this collection keeps zero ignore entries" >&2
   exit 1
 fi
-# The shellcheck sanity test is skipped when the program is missing.
-if ! command -v shellcheck >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-  apt-get install -y -qq shellcheck >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq shellcheck >/dev/null; }
-fi
 # ansible-test --venv fetches get-pip from a host this network cannot reach;
 # give it a get-pip that bootstraps pip with ensurepip instead.
 "$root/tools/seed-get-pip.sh"

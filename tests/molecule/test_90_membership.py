@@ -41,12 +41,12 @@ def test_galera_config_change_restarts_one_member_at_a_time(playbook, groups, no
     rc, output, recap = playbook("galera.yml", extra_vars={"galera_max_connections": 501})
     assert rc == 0, output
     # Each restart is followed by that member's wait for Synced before the next restart.
-    events = re.findall(r"TASK \[filesync\.cluster\.galera : (Restart MariaDB on|Wait until) (\S+)", output)
-    restarts = [(kind, host) for kind, host in events if host in members]
+    events = re.findall(r"^(?:TASK|RUNNING HANDLER) \[filesync\.cluster\.galera : "
+                        r"(Restart MariaDB on|Wait until the member reports Synced,) (\S+)\]", output, re.M)
     expected = []
     for name in members:
-        expected += [("Restart MariaDB on", name), ("Wait until", name), ("Wait until", name)]
-    assert restarts == expected, output
+        expected += [("Restart MariaDB on", name), ("Wait until the member reports Synced,", name)]
+    assert events == expected, output
     for name in members:
         status = galera_status(node(name))
         assert status["wsrep_local_state_comment"] == "Synced"

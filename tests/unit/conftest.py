@@ -1,4 +1,75 @@
-import pathlib
-import sys
+"""Unit-test helpers: the collection on sys.path, modules run in-process."""
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+import pytest
+
+PROJECT = pathlib.Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(PROJECT / "tests"))
+# collections/ansible_collections/filesync/cluster links to this checkout.
+sys.path.insert(0, str(PROJECT / "collections"))
+
+
+class ModuleExit(Exception):
+    def __init__(self, result):
+        super().__init__(result)
+        self.result = result
+
+
+@pytest.fixture
+def run_module(capsys):
+    """Run a module's main() with the given arguments; return its JSON result."""
+    from ansible.module_utils.testing import patch_module_args
+
+    def run(module, args, check_mode=False, diff=False):
+        args = dict(args)
+        if check_mode:
+            args["_ansible_check_mode"] = True
+        if diff:
+            args["_ansible_diff"] = True
+        with patch_module_args(args):
+            with pytest.raises(SystemExit):
+                module.main()
+        return json.loads(capsys.readouterr().out)
+
+    return run
+
+
+def _scratch_dir():
+    return tempfile.mkdtemp(prefix="filesync-mariadb-")
+
+
+@pytest.fixture(scope="session")
+def mariadb():
+    """A throw-away MariaDB server on a Unix socket (mariadb-server-core's mariadbd).
+
+    `make test` installs mariadb-server-core; without it these tests fail, they
+    are not skipped.
+    """
+    mariadbd = shutil.which("mariadbd") or "/usr/sbin/mariadbd"
+    install_db = shutil.which("mariadb-install-db") or "/usr/bin/mariadb-install-db"
+    assert os.path.exists(mariadbd), "mariadbd is missing: apt-get install mariadb-server-core (make test does)"
+    base = _scratch_dir()
+    datadir, sock = os.path.join(base, "data"), os.path.join(base, "mysqld.sock")
+    user = ["--user=root"] if os.geteuid() == 0 else []
+    subprocess.run([install_db, "--no-defaults", "--datadir=" + datadir, "--auth-root-authentication-method=normal",
+                    "--skip-test-db"] + user, check=True, capture_output=True)
+    server = subprocess.Popen([mariadbd, "--no-defaults", "--datadir=" + datadir, "--socket=" + sock,
+                               "--skip-networking", "--pid-file=" + os.path.join(base, "pid")] + user,
+                              stdout=subprocess.DEVNULL, stderr=open(os.path.join(base, "log"), "w"))
+    deadline = time.time() + 60
+    while not os.path.exists(sock):
+        assert server.poll() is None and time.time() < deadline, open(os.path.join(base, "log")).read()
+        time.sleep(0.2)
+    time.sleep(0.5)
+    yield {"login_unix_socket": sock, "login_user": "root"}
+    server.terminate()
+    server.wait(30)
+    shutil.rmtree(base, ignore_errors=True)

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Debian packages the tests need on the machine that runs them:
+#   mariadb-server-core, mariadb-client-core  a throw-away mariadbd for module unit tests
+#                                             (no service is installed or started)
+#   the shellcheck program                    for ansible-test's shell sanity test
+set -euo pipefail
+wanted=(mariadb-server-core mariadb-client-core shellcheck)
+missing=()
+for package in "${wanted[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+  echo "Install these Debian packages first: ${missing[*]}" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null; }
