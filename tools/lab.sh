@@ -27,7 +27,11 @@ create() {
 up() {
   docker network inspect "$network" >/dev/null 2>&1 || docker network create "$network" >/dev/null
   for name in "${nodes[@]}"; do
-    state=$(docker inspect -f '{{.State.Status}}' "$name" 2>/dev/null || echo missing)
+    if docker container inspect "$name" >/dev/null 2>&1; then
+      state=$(docker container inspect -f '{{.State.Status}}' "$name")
+    else
+      state=missing
+    fi
     case "$state" in
       running) ;;
       missing) create "$name" ;;
