@@ -7,6 +7,7 @@ Reads the groups from the lab inventory and asks each container through
 import json
 import subprocess
 import sys
+import time
 
 import yaml
 
@@ -75,9 +76,15 @@ def main(inventory):
         row("memcached", host, out if rc == 0 else "down: " + (err.splitlines() or ["?"])[-1], rc == 0 and out.startswith("VERSION"))
 
     for host in groups.get("haproxy", []):
-        rc, out, err = run(host, "python3", "-c", HAPROXY_STAT)
-        lines = [l.split(",") for l in out.splitlines() if l and not l.startswith("#")] if rc == 0 else []
-        servers = [(l[0], l[1], l[17]) for l in lines if l[1] not in ("FRONTEND", "BACKEND")]
+        # Right after a reload the checks are still settling ("UP 1/3",
+        # "DOWN 1/2"): give them up to 30 s to reach a steady state.
+        for _attempt in range(15):
+            rc, out, err = run(host, "python3", "-c", HAPROXY_STAT)
+            lines = [l.split(",") for l in out.splitlines() if l and not l.startswith("#")] if rc == 0 else []
+            servers = [(l[0], l[1], l[17]) for l in lines if l[1] not in ("FRONTEND", "BACKEND")]
+            if servers and all(state == "UP" for _proxy, _server, state in servers):
+                break
+            time.sleep(2)
         if not servers:
             row("haproxy", host, "no backends / admin socket down", False)
         for proxy, server, state in servers:
