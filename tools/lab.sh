@@ -12,11 +12,12 @@ nodes=(lab-node1 lab-node2 lab-node3 lab-lb1)
 
 create() {
   local name=$1
-  local extra=()
+  # NET_ADMIN: the Seafile nodes load their nftables rules.
+  local extra=(--cap-add NET_ADMIN)
   if [ "$name" = lab-lb1 ]; then
     # NFS-Ganesha's VFS backend needs file handles (tmpfs has them,
     # overlayfs does not) and CAP_DAC_READ_SEARCH for open_by_handle_at.
-    extra=(--cap-add DAC_READ_SEARCH --tmpfs /srv/nfs)
+    extra+=(--cap-add DAC_READ_SEARCH --tmpfs /srv/nfs)
   fi
   docker run -d --name "$name" --hostname "$name" --network "$network" \
     --cap-add SYS_ADMIN --security-opt seccomp=unconfined --security-opt apparmor=unconfined \
