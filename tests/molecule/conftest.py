@@ -128,7 +128,7 @@ def playbook(inventory_file, tmp_path_factory):
             cmd += ["--limit", limit]
         env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0",
                    ANSIBLE_COLLECTIONS_PATH=str(PROJECT / "collections"),
-                   ANSIBLE_CONFIG=str(PROJECT / "ansible.cfg"))
+                   ANSIBLE_CONFIG=str(PROJECT / "ansible.cfg"), FILESYNC_PROJECT_DIR=str(PROJECT))
         proc = subprocess.run(cmd, cwd=PROJECT, env=env, capture_output=True, text=True, check=False)
         output = proc.stdout + proc.stderr
         recap = {}

@@ -1,0 +1,90 @@
+"""What the stand-in refuses (as the real server would) and what preflight refuses."""
+
+import pytest
+
+from conftest import PROJECT  # noqa: F401  (the shared conftest)
+
+STANDIN = "/opt/seafile/seafile-server-latest"
+
+
+@pytest.fixture
+def broken_conf(groups, node):
+    """A scratch copy of conf/ the test can break; the live one is untouched."""
+    host = node(groups["seafile_nodes"][0])
+    host.check_output("rm -rf /tmp/conf-test && cp -a /opt/seafile/conf /tmp/conf-test")
+    yield host, "/tmp/conf-test"
+    host.check_output("rm -rf /tmp/conf-test")
+
+
+def check(host, conf):
+    return host.run("SEAFILE_CENTRAL_CONF_DIR=%s python3 %s/seafile/bin/seaf-server --check" % (conf, STANDIN))
+
+
+def test_the_generated_configuration_passes(broken_conf):
+    host, conf = broken_conf
+    assert check(host, conf).rc == 0
+
+
+def test_refuses_a_missing_cluster_section(broken_conf):
+    host, conf = broken_conf
+    host.check_output("python3 -c \"import re; p='%s/seafile.conf'; s=open(p).read(); "
+                      "open(p,'w').write(re.sub(r'\\[cluster\\][^\\[]*', '', s))\"" % conf)
+    out = check(host, conf)
+    assert out.rc == 1 and "seafile.conf has no [cluster] section" in out.stderr
+
+
+def test_refuses_an_unparsable_config(broken_conf):
+    host, conf = broken_conf
+    host.check_output("echo 'this is not ini' >> %s/seafile.conf" % conf)
+    out = check(host, conf)
+    assert out.rc == 1 and "failed to load config file" in out.stderr
+
+
+def test_refuses_malformed_memcached_options(broken_conf):
+    host, conf = broken_conf
+    host.check_output("sed -i 's/--POOL-MIN=10/--POOL-MIN=ten/' %s/seafile.conf" % conf)
+    out = check(host, conf)
+    assert out.rc == 1 and "memcached_options is malformed" in out.stderr
+
+
+def test_seahub_refuses_file_avatars(broken_conf):
+    host, conf = broken_conf
+    host.check_output("sed -i 's/^AVATAR_FILE_STORAGE = .*/AVATAR_FILE_STORAGE = \"x\"/' %s/seahub_settings.py" % conf)
+    out = host.run("cd %s/seahub && SEAFILE_CENTRAL_CONF_DIR=%s PYTHONPATH=.:thirdpart:%s python3 manage.py check"
+                   % (STANDIN, conf, conf))
+    assert out.rc != 0 and "must store avatars in the database" in out.stderr
+
+
+def refused(result, message):
+    rc, output, recap = result
+    assert rc != 0, output
+    assert message in " ".join(output.split()), output
+    for host, counts in recap.items():
+        assert counts["changed"] == 0, (host, output)
+
+
+def test_preflight_refuses_no_background_node(playbook):
+    refused(playbook("seafile.yml", extra_vars={"seafile_node_background_tasks": False}),
+            "Exactly one Seafile node must run the background tasks")
+
+
+def test_preflight_refuses_two_background_nodes(playbook, groups):
+    two = "{{ inventory_hostname in groups['seafile_nodes'][:2] }}"
+    refused(playbook("seafile.yml", extra_vars={"seafile_node_background_tasks": two}),
+            "now 2 do (%s, %s)" % tuple(groups["seafile_nodes"][:2]))
+
+
+def test_preflight_refuses_a_node_address_as_server_address(playbook, groups):
+    url = "http://%s" % groups["seafile_nodes"][1]
+    refused(playbook("seafile.yml", extra_vars={"seafile_node_service_url": url}),
+            "seafile_node_service_url must be the load balancer's URL")
+
+
+def test_preflight_refuses_a_url_archive_without_checksum(playbook):
+    refused(playbook("seafile.yml", extra_vars={"seafile_node_archive": "https://example.invalid/seafile.tar.gz"}),
+            "Set seafile_node_archive to the Seafile Professional archive")
+
+
+def test_preflight_refuses_a_missing_database_password(playbook):
+    refused(playbook("seafile.yml", extra_vars={"seafile_node_db_password": ""}),
+            "seafile_node_db_password must be set in the inventory or a vault")
