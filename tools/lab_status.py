@@ -111,6 +111,27 @@ def main(inventory):
             rc, out, err = run(client, "nfs-ls", "nfs://%s%s?uid=2000&gid=2000" % (address(host), exports[0] if exports else "/"))
             row("nfs", client, "export readable from client" if rc == 0 else "export not readable: " + err[-60:], rc == 0)
 
+    lbs = groups.get("seafile_lb", [])
+    for host in groups.get("seafile_nodes", []):
+        rc, out, err = run(host, "systemctl", "is-active", "seafile", "seahub")
+        services_ok = out.split() == ["active", "active"]
+        background = run(host, "systemctl", "is-active", "seafile-background-tasks")[1] == "active"
+        health = "no load balancer"
+        health_ok = True
+        if lbs:
+            code = ("import urllib.request; print(urllib.request.urlopen('http://%s:11001/', timeout=3).status)"
+                    % address(host))
+            rc, out, err = run(lbs[0], "python3", "-c", code)
+            health_ok = rc == 0 and out == "200"
+            health = "health port %s from %s" % ("answers" if health_ok else "does not answer", lbs[0])
+        row("seafile", host, "seafile+seahub %s, %s%s" % ("active" if services_ok else "NOT active", health,
+                                                          ", background tasks" if background else ""),
+            services_ok and health_ok)
+    if groups.get("seafile_nodes"):
+        rc, out, err = run(groups["seafile_nodes"][0], "grep", "-h", "Expiration", "/opt/seafile/seafile-license.txt")
+        expiry = out.split("=")[-1].strip().strip('"') if rc == 0 else "missing"
+        row("seafile", "license", "seafile-license.txt expires %s" % expiry, rc == 0)
+
     width = [max(len(r[i]) for r in rows) for i in range(4)] if rows else [0] * 4
     print("%-*s  %-*s  %-*s  %s" % (width[0], "TIER", width[1], "HOST", width[2], "STATE", "HEALTH"))
     for r in rows:

@@ -71,8 +71,8 @@ def test_a_session_made_through_the_load_balancer_is_accepted_by_every_node(grou
     session = [c.split(";")[0] for c in login[2] if c.startswith("sessionid=")][0]
     assert any(c.startswith("SEAFILE_NODE=") for c in login[2]), "no sticky cookie from HAProxy"
     for name in groups["seafile_nodes"]:
-        status, body, _ = http(py, lb, "print(json.dumps(call('GET', 'http://%s:8000/api2/whoami/', cookie=%r)))"
-                               % (address(name), session))
+        script = "print(json.dumps(call('GET', 'http://%s:8000/api2/whoami/', cookie=%r)))" % (address(name), session)
+        status, body, _cookies = http(py, lb, script)
         assert status == 200 and json.loads(body) == {"node": name, "user": user}, (name, body)
 
 

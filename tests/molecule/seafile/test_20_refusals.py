@@ -2,7 +2,6 @@
 
 import pytest
 
-from conftest import PROJECT  # noqa: F401  (the shared conftest)
 
 STANDIN = "/opt/seafile/seafile-server-latest"
 
