@@ -103,6 +103,16 @@ def wait_until(predicate, timeout=120, interval=2):
         time.sleep(interval)
 
 
+def refused(result, message):
+    """A preflight refusal: failed, said exactly this, and no host changed."""
+    rc, output, recap = result
+    assert rc != 0, output
+    assert message in " ".join(output.split()), output
+    assert recap, output
+    for host, counts in recap.items():
+        assert counts["changed"] == 0, (host, output)
+
+
 @pytest.fixture(scope="session")
 def playbook(inventory_file, tmp_path_factory):
     """Run one of the collection's playbooks against the scenario's hosts.

@@ -5,6 +5,18 @@ import uuid
 from conftest import galera_status
 
 
+def clustercheck(py, client, member_address):
+    """The HTTP status the member's health endpoint gives this client."""
+    code = (
+        "import urllib.request, urllib.error\n"
+        "try:\n"
+        "    print(urllib.request.urlopen('http://%s:9200/', timeout=5).status)\n"
+        "except urllib.error.HTTPError as e:\n"
+        "    print(e.code)\n" % member_address
+    )
+    return py(client, code).stdout.strip()
+
+
 def test_every_member_is_synced_in_one_primary_component(groups, node):
     members = groups["galera"]
     statuses = {name: galera_status(node(name)) for name in members}
@@ -39,34 +51,20 @@ def test_state_transfer_uses_mariabackup_with_a_private_password_file(groups, no
 
 def test_health_endpoint_answers_200_to_the_load_balancer_only(groups, node, address, py):
     lb = groups["haproxy"][0]
-    member = groups["galera"][0]
-    code = (
-        "import urllib.request, urllib.error\n"
-        "try:\n"
-        "    print(urllib.request.urlopen('http://%s:9200/', timeout=5).status)\n"
-        "except urllib.error.HTTPError as e:\n"
-        "    print(e.code)\n" % address(member)
-    )
-    assert py(lb, code).stdout.strip() == "200"
+    member = address(groups["galera"][0])
+    assert clustercheck(py, lb, member) == "200"
     # Another member is not a load balancer: refused.
-    assert py(groups["galera"][1], code).stdout.strip() == "403"
+    assert clustercheck(py, groups["galera"][1], member) == "403"
 
 
 def test_health_endpoint_answers_503_when_the_member_is_not_synced(groups, node, address, py):
     lb = groups["haproxy"][0]
     member = groups["galera"][-1]
     host = node(member)
-    code = (
-        "import urllib.request, urllib.error\n"
-        "try:\n"
-        "    print(urllib.request.urlopen('http://%s:9200/', timeout=5).status)\n"
-        "except urllib.error.HTTPError as e:\n"
-        "    print(e.code)\n" % address(member)
-    )
     # A desynced member (wsrep_desync) reports Donor/Desynced, not Synced.
     host.check_output("mariadb --execute 'SET GLOBAL wsrep_desync = ON'")
     try:
-        assert py(lb, code).stdout.strip() == "503"
+        assert clustercheck(py, lb, address(member)) == "503"
     finally:
         host.check_output("mariadb --execute 'SET GLOBAL wsrep_desync = OFF'")
-    assert py(lb, code).stdout.strip() == "200"
+    assert clustercheck(py, lb, address(member)) == "200"

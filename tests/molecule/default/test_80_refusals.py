@@ -2,7 +2,7 @@
 
 import pytest
 
-from conftest import galera_status, wait_until
+from conftest import galera_status, refused, wait_until
 
 WATCHED = [
     "/etc/mysql/mariadb.conf.d/99-filesync-galera.cnf",
@@ -29,15 +29,6 @@ def unchanged(groups, node):
     before = snapshot()
     yield
     assert snapshot() == before
-
-
-def refused(result, message):
-    rc, output, recap = result
-    assert rc != 0, output
-    assert message in " ".join(output.split()), output
-    assert recap, output
-    for host, counts in recap.items():
-        assert counts["changed"] == 0, (host, output)
 
 
 def test_galera_refuses_an_even_member_count_without_arbitrator(playbook, groups, unchanged):

@@ -2,6 +2,7 @@
 
 import pytest
 
+from conftest import refused
 
 STANDIN = "/opt/seafile/seafile-server-latest"
 
@@ -52,14 +53,6 @@ def test_seahub_refuses_file_avatars(broken_conf):
     out = host.run("cd %s/seahub && SEAFILE_CENTRAL_CONF_DIR=%s PYTHONPATH=.:thirdpart:%s python3 manage.py check"
                    % (STANDIN, conf, conf))
     assert out.rc != 0 and "must store avatars in the database" in out.stderr
-
-
-def refused(result, message):
-    rc, output, recap = result
-    assert rc != 0, output
-    assert message in " ".join(output.split()), output
-    for host, counts in recap.items():
-        assert counts["changed"] == 0, (host, output)
 
 
 def test_preflight_refuses_no_background_node(playbook):
