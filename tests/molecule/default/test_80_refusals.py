@@ -113,3 +113,24 @@ def test_nfs_refuses_an_export_open_to_everyone(playbook, unchanged):
 def test_nfs_refuses_a_service_user_with_another_uid(playbook, groups, unchanged):
     refused(playbook("nfs.yml", extra_vars={"nfs_service_uid": 2001}),
             "user 'filesync' has UID 2000 and group 'filesync' GID 2000, but every node must use UID 2001")
+
+
+def test_galera_refuses_a_bootstrap_host_outside_the_cluster(playbook, groups, unchanged):
+    lb = groups["haproxy"][0]
+    refused(playbook("galera.yml", extra_vars={"galera_bootstrap_host": lb}),
+            "galera_bootstrap_host '%s' is not in group 'galera'." % lb)
+
+
+def test_haproxy_refuses_duplicate_service_names(playbook, unchanged):
+    service = {"name": "twice", "mode": "tcp", "bind": ["*:9999"], "port": 9999, "servers_group": "galera"}
+    refused(playbook("haproxy.yml", extra_vars={"haproxy_services": [service, dict(service, bind=["*:9998"])]}),
+            "haproxy_services names must be unique")
+
+
+def test_haproxy_refuses_a_backend_without_an_address(playbook, unchanged):
+    # A host that cannot be reached has no facts and no haproxy_backend_address.
+    extra = {"ghosts": {"hosts": {"ghost-backend": {"ansible_connection": "community.docker.docker"}}}}
+    service = {"name": "ghost", "mode": "tcp", "bind": ["*:9999"], "port": 9999, "servers_group": "ghosts"}
+    refused(playbook("haproxy.yml", extra_vars={"haproxy_services": [service]}, extra_inventory=extra),
+            "No address for backend hosts ghost-backend: gather their facts earlier in the play")
+

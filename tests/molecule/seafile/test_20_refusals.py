@@ -80,3 +80,23 @@ def test_preflight_refuses_a_url_archive_without_checksum(playbook):
 def test_preflight_refuses_a_missing_database_password(playbook):
     refused(playbook("seafile.yml", extra_vars={"seafile_node_db_password": ""}),
             "seafile_node_db_password must be set in the inventory or a vault")
+
+
+def test_preflight_refuses_an_unsupported_version(playbook):
+    refused(playbook("seafile.yml", extra_vars={"seafile_node_version": "5.1.0"}),
+            "seafile_node_version '5.1.0' is not supported")
+
+
+def test_preflight_refuses_an_archive_missing_on_the_controller(playbook):
+    refused(playbook("seafile.yml", extra_vars={"seafile_node_archive": "/nonexistent/seafile.tar.gz"}),
+            "seafile_node_archive /nonexistent/seafile.tar.gz does not exist on the controller.")
+
+
+def test_preflight_refuses_a_cluster_without_a_shared_cache(playbook):
+    refused(playbook("seafile.yml", extra_vars={"seafile_node_memcached_group": "no_such_group"}),
+            "Seafile nodes share sessions through the cache")
+
+
+def test_preflight_refuses_thumbnails_without_a_shared_folder(playbook):
+    refused(playbook("seafile.yml", extra_vars={"seafile_node_thumbnails_enabled": True}),
+            "With thumbnails on, seafile_node_thumbnail_root must be a shared folder.")
