@@ -133,4 +133,3 @@ def test_haproxy_refuses_a_backend_without_an_address(playbook, unchanged):
     service = {"name": "ghost", "mode": "tcp", "bind": ["*:9999"], "port": 9999, "servers_group": "ghosts"}
     refused(playbook("haproxy.yml", extra_vars={"haproxy_services": [service]}, extra_inventory=extra),
             "No address for backend hosts ghost-backend: gather their facts earlier in the play")
-
