@@ -5,8 +5,12 @@ import pathlib
 import yaml
 from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar, trust_as_template
+from ansible.utils.collection_loader._collection_finder import _AnsibleCollectionFinder
 
 PROJECT = pathlib.Path(__file__).resolve().parents[1]
+# filesync.cluster.* filters resolve from this checkout (collections/ links to it).
+if not any(isinstance(f, _AnsibleCollectionFinder) for f in __import__("sys").meta_path):
+    _AnsibleCollectionFinder(paths=[str(PROJECT / "collections")])._install()
 
 
 def role_defaults(role):
@@ -15,12 +19,23 @@ def role_defaults(role):
     return {**defaults, **role_vars}
 
 
+def _trusted(value):
+    if isinstance(value, str):
+        return trust_as_template(value)
+    if isinstance(value, dict):
+        return {k: _trusted(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_trusted(v) for v in value]
+    return value
+
+
 def render(role, template, **variables):
     values = {"ansible_managed": "Ansible managed", "groups": {}, "hostvars": {}, "inventory_hostname": "node1"}
     values.update(role_defaults(role))
     values.update(variables)
-    # Role defaults and vars are templates themselves: let the templar resolve them.
-    values = {k: trust_as_template(v) if isinstance(v, str) else v for k, v in values.items()}
+    # Role defaults and vars are templates themselves (nested ones too): let
+    # the templar resolve them.
+    values = {k: _trusted(v) for k, v in values.items()}
     templar = Templar(loader=DataLoader(), variables=values)
     source = (PROJECT / "roles" / role / "templates" / template).read_text()
     return templar.template(trust_as_template(source))
@@ -40,5 +55,5 @@ def backend_hosts(*groups_and_counts):
             name = "%s%d" % (group, i + 1)
             n += 1
             groups[group].append(name)
-            hostvars[name] = {"ansible_facts": {"default_ipv4": {"address": "10.0.0.%d" % n}}}
+            hostvars[name] = {"filesync_address": "10.0.0.%d" % n}
     return groups, hostvars

@@ -3,8 +3,11 @@
 #   mariadb-server-core, mariadb-client-core  a throw-away mariadbd for module unit tests
 #                                             (no service is installed or started)
 #   the shellcheck program                    for ansible-test's shell sanity test
+#   mariadb-client-core's my_print_defaults,  the real readers that tests/unit/test_hostile_values.py
+#   python3-gi and gir1.2-glib-2.0            reads config values back with: MariaDB option files,
+#                                             GLib's GKeyFile (through /usr/bin/python3)
 set -euo pipefail
-wanted=(mariadb-server-core mariadb-client-core shellcheck)
+wanted=(mariadb-server-core mariadb-client-core shellcheck python3-gi gir1.2-glib-2.0)
 missing=()
 for package in "${wanted[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

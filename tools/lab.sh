@@ -14,6 +14,12 @@ create() {
   local name=$1
   # NET_ADMIN: the Seafile nodes load their nftables rules.
   local extra=(--cap-add NET_ADMIN)
+  if [ "$name" != lab-lb1 ]; then
+    # The shared mount of the Seafile nodes: the containers cannot mount NFS,
+    # so one Docker volume stands in for it (the export is proved with
+    # NFS-Ganesha on lab-lb1).
+    extra+=(-v filesync-lab-shared:/srv/filesync)
+  fi
   if [ "$name" = lab-lb1 ]; then
     # NFS-Ganesha's VFS backend needs file handles (tmpfs has them,
     # overlayfs does not) and CAP_DAC_READ_SEARCH for open_by_handle_at.
@@ -52,6 +58,7 @@ up() {
 destroy() {
   docker rm -f "${nodes[@]}" >/dev/null 2>&1 || true
   docker network rm "$network" >/dev/null 2>&1 || true
+  docker volume rm filesync-lab-shared >/dev/null 2>&1 || true
   echo "lab removed"
 }
 

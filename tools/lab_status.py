@@ -127,6 +127,17 @@ def main(inventory):
         row("seafile", host, "seafile+seahub %s, %s%s" % ("active" if services_ok else "NOT active", health,
                                                           ", background tasks" if background else ""),
             services_ok and health_ok)
+    # Storage: seafile-data is the one shared folder on every node.
+    listings = {}
+    for host in groups.get("seafile_nodes", []):
+        rc, target, err = run(host, "readlink", "/opt/seafile/seafile-data")
+        rc2, owner, err2 = run(host, "stat", "-L", "-c", "%u:%g", "/opt/seafile/seafile-data")
+        rc3, listing, err3 = run(host, "sh", "-c", "ls /opt/seafile/seafile-data/storage/fs 2>/dev/null | sort | md5sum")
+        listings[host] = listing
+        same = listing == next(iter(listings.values()))
+        row("storage", host, "seafile-data -> %s, owner %s, %s" % (
+            target or "(local)", owner or "?", "same files as the others" if same else "DIFFERENT files"),
+            rc == 0 and rc2 == 0 and same)
     if groups.get("seafile_nodes"):
         rc, out, err = run(groups["seafile_nodes"][0], "grep", "-h", "Expiration", "/opt/seafile/seafile-license.txt")
         expiry = out.split("=")[-1].strip().strip('"') if rc == 0 else "missing"

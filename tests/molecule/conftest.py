@@ -84,6 +84,27 @@ def py(node):
     return run
 
 
+# A tiny HTTP client for py(): call(method, url, body, cookie) -> (status, body, set-cookies).
+HTTP = (
+    "import json, sys, urllib.request, urllib.error\n"
+    "def call(method, url, body=None, cookie=None, timeout=5):\n"
+    "    req = urllib.request.Request(url, data=body, method=method)\n"
+    "    if cookie: req.add_header('Cookie', cookie)\n"
+    "    try:\n"
+    "        r = urllib.request.urlopen(req, timeout=timeout)\n"
+    "        return r.status, r.read().decode(errors='replace'), r.headers.get_all('Set-Cookie') or []\n"
+    "    except urllib.error.HTTPError as e:\n"
+    "        return e.code, e.read().decode(errors='replace'), []\n"
+    "    except OSError as e:\n"
+    "        return 0, str(e), []\n"
+)
+
+
+def http(py, host, script):
+    """Run HTTP + script on host; the script prints JSON."""
+    return json.loads(py(host, HTTP + script).stdout)
+
+
 def galera_status(host):
     out = host.check_output(
         "mariadb --batch --skip-column-names --execute "
@@ -121,7 +142,7 @@ def playbook(inventory_file, tmp_path_factory):
     """
     inventory_dir = inventory_file.parent
 
-    def run(name, extra_vars=None, extra_inventory=None, limit=None):
+    def run(name, extra_vars=None, extra_inventory=None, limit=None, tags=None):
         cmd = [
             "ansible-playbook",
             str(PROJECT / "playbooks" / name),
@@ -136,6 +157,8 @@ def playbook(inventory_file, tmp_path_factory):
             cmd += ["-e", json.dumps(extra_vars)]
         if limit:
             cmd += ["--limit", limit]
+        if tags:
+            cmd += ["--tags", tags]
         env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0",
                    ANSIBLE_COLLECTIONS_PATH=str(PROJECT / "collections"),
                    ANSIBLE_CONFIG=str(PROJECT / "ansible.cfg"), FILESYNC_PROJECT_DIR=str(PROJECT))

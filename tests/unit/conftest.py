@@ -13,8 +13,9 @@ import pytest
 
 PROJECT = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(PROJECT / "tests"))
-# collections/ansible_collections/filesync/cluster links to this checkout.
-sys.path.insert(0, str(PROJECT / "collections"))
+# collections/ansible_collections/filesync/cluster links to this checkout;
+# Ansible's collection loader serves it (modules, module_utils and filters).
+import render  # noqa: E402,F401  (installs the collection loader first)
 
 
 class ModuleExit(Exception):

@@ -7,16 +7,18 @@ import tarfile
 
 import pytest
 
-from render import PROJECT, backend_hosts, render
+from render import PROJECT, backend_hosts, render, role_defaults
 
 LAYOUTS = {"6.0.1": "seed", "11.0.12": "memcached-section", "13.0.1": "env"}
 
 
 def variables(version, **extra):
     groups, hostvars = backend_hosts(("memcached", 3), ("seafile_nodes", 3), ("seafile_lb", 1))
-    values = dict(groups=groups, hostvars=hostvars, seafile_node_version=version,
+    # The memcached and Galera tiers' variables, as the role imports them.
+    values = dict(role_defaults("memcached"), galera_port=3306, galera_lb_group="haproxy")
+    values.update(groups=groups, hostvars=hostvars, seafile_node_version=version,
                   seafile_node_service_url="https://seafile.example.com", seafile_node_db_password="pw",
-                  __seafile_node_secret="k" * 40, ansible_facts={"default_ipv4": {"address": "10.0.0.14"}},
+                  __seafile_node_secret="k" * 40, filesync_address="10.0.0.14", seafile_node_db_host="10.0.0.17",
                   inventory_hostname="seafile_nodes1")
     values.update(extra)
     return values
@@ -34,13 +36,20 @@ def installed(tmp_path):
         conf = tmp_path / "conf"
         conf.mkdir()
         values = variables(version, **extra)
-        for name in ("seafile.conf", "seahub_settings.py", "seafevents.conf", "ccnet.conf"):
-            (conf / name).write_text(render("seafile_node", name + ".j2", **values))
+        for name in ("seafile.conf", "seafevents.conf", "ccnet.conf", "seafdav.conf"):
+            (conf / name).write_text(ini(name, **values))
+        (conf / "seahub_settings.py").write_text(render("seafile_node", "seahub_settings.py.j2", **values))
         if int(version.split(".")[0]) >= 13:
             (tmp_path / ".env").write_text(render("seafile_node", "env.j2", **values))
         return tmp_path
 
     return install
+
+
+def ini(name, **values):
+    """One INI file as the role writes it: its sections merged with the overrides."""
+    return render("seafile_node", "ini.j2", item=name, __seafile_node_ini_content="{{ (__seafile_node_ini | combine("
+                  "seafile_node_config_overrides, recursive=true))[item] }}", **values)
 
 
 def check(top, version):
@@ -102,7 +111,7 @@ def test_common_settings_of_every_layout(installed):
         assert 'FILE_SERVER_ROOT = "https://seafile.example.com/seafhttp"' in settings
         assert 'THUMBNAIL_ROOT = "/srv/filesync/thumbnails"' in settings
         compile(settings, "seahub_settings.py", "exec")
-        events = render("seafile_node", "seafevents.conf.j2", **variables(version))
+        events = ini("seafevents.conf", **variables(version))
         assert "[INDEX FILES]" in events and "external_es_server = true" in events
 
 

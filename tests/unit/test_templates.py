@@ -52,20 +52,19 @@ def test_stats_page_only_with_credentials():
     assert "stats auth admin:s3cret" in section(config, "stats")
 
 
-def test_explicit_servers_and_backend_address_override():
+def test_backends_are_each_hosts_one_address_or_explicit_servers():
     groups, hostvars = backend_hosts(("nodes", 2))
-    hostvars["nodes2"]["haproxy_backend_address"] = "192.0.2.7"
     config = render("haproxy", "haproxy.cfg.j2", groups=groups, hostvars=hostvars, haproxy_services=[
         {"name": "a", "mode": "tcp", "bind": ["*:1"], "port": 1, "servers_group": "nodes"},
         {"name": "b", "mode": "tcp", "bind": ["*:2"], "port": 2, "servers": [{"name": "x", "address": "192.0.2.9"}]},
     ])
-    assert "server nodes2 192.0.2.7:1 check" in section(config, "a")
+    assert "server nodes2 10.0.0.12:1 check" in section(config, "a")
     assert "server x 192.0.2.9:2 check" in section(config, "b")
 
 
 def test_galera_config_lists_every_member_and_keeps_the_password_out():
     config = render("galera", "galera.cnf.j2", __galera_node_addresses=["10.0.0.1", "10.0.0.2", "10.0.0.3"],
-                    galera_node_address="10.0.0.1", galera_sst_password="hidden")
+                    filesync_address="10.0.0.1", galera_sst_password="hidden")
     parser = configparser.ConfigParser(comment_prefixes=("#",))
     parser.read_string(config)
     assert parser["galera"]["wsrep_cluster_address"] == "gcomm://10.0.0.1,10.0.0.2,10.0.0.3"
@@ -73,7 +72,7 @@ def test_galera_config_lists_every_member_and_keeps_the_password_out():
     assert parser["mysqld"]["binlog_format"] == "ROW"
     assert "hidden" not in config
     sst = render("galera", "galera-sst.cnf.j2", galera_sst_password="hidden")
-    assert "wsrep_sst_auth = mariabackup:hidden" in sst
+    assert 'wsrep_sst_auth = "mariabackup:hidden"' in sst
 
 
 def test_clustercheck_allows_only_the_listed_addresses():
@@ -83,16 +82,16 @@ def test_clustercheck_allows_only_the_listed_addresses():
 
 
 def test_memcached_config_disables_udp_and_caps_memory():
-    config = render("memcached", "memcached.conf.j2", memcached_listen_address="10.0.0.5")
+    config = render("memcached", "memcached.conf.j2", filesync_address="10.0.0.5")
     lines = config.splitlines()
     assert "-l 10.0.0.5" in lines and "-U 0" in lines and "-m 256" in lines and "-c 1024" in lines
 
 
 def test_etcd_config_uses_tls_urls_when_enabled():
-    plain = render("etcd", "etcd.env.j2", etcd_node_address="10.0.0.5")
+    plain = render("etcd", "etcd.env.j2", filesync_address="10.0.0.5")
     assert 'ETCD_ADVERTISE_CLIENT_URLS="http://10.0.0.5:2379"' in plain
     assert "CERT" not in plain
-    tls = render("etcd", "etcd.env.j2", etcd_node_address="10.0.0.5", etcd_tls_enabled=True)
+    tls = render("etcd", "etcd.env.j2", filesync_address="10.0.0.5", etcd_tls_enabled=True)
     assert 'ETCD_ADVERTISE_CLIENT_URLS="https://10.0.0.5:2379"' in tls
     assert 'ETCD_PEER_CLIENT_CERT_AUTH="true"' in tls and 'ETCD_CLIENT_CERT_AUTH="true"' in tls
 

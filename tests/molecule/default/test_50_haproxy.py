@@ -47,8 +47,8 @@ def test_mariadb_answers_through_the_load_balancer(groups, address, py):
     lb = groups["haproxy"][0]
     code = (
         "import socket\n"
-        "s = socket.create_connection(('127.0.0.1', 3306), timeout=5)\n"
-        "print(s.recv(1024).decode(errors='replace'))\n"
+        "s = socket.create_connection((%r, 3306), timeout=5)\n"
+        "print(s.recv(1024).decode(errors='replace'))\n" % address(lb)
     )
     assert "MariaDB" in py(lb, code).stdout
 
@@ -69,7 +69,7 @@ def test_stats_page_needs_the_password(groups, py):
     assert py(lb, code).stdout.split() == ["401", "401", "200"]
 
 
-def test_a_stopped_member_is_taken_out_and_writes_move_to_a_backup(groups, node, py):
+def test_a_stopped_member_is_taken_out_and_writes_move_to_a_backup(groups, node, py, address):
     lb = groups["haproxy"][0]
     first = groups["galera"][0]
     node(first).check_output("systemctl stop galera-clustercheck.socket")
@@ -77,8 +77,8 @@ def test_a_stopped_member_is_taken_out_and_writes_move_to_a_backup(groups, node,
         assert wait_until(lambda: backends(py, lb)[("galera", first)].startswith("DOWN"), timeout=30)
         code = (
             "import socket\n"
-            "s = socket.create_connection(('127.0.0.1', 3306), timeout=5)\n"
-            "print(s.recv(1024).decode(errors='replace'))\n"
+            "s = socket.create_connection((%r, 3306), timeout=5)\n"
+            "print(s.recv(1024).decode(errors='replace'))\n" % address(lb)
         )
         assert "MariaDB" in py(lb, code).stdout
     finally:

@@ -56,47 +56,79 @@ def test_seahub_refuses_file_avatars(broken_conf):
 
 
 def test_preflight_refuses_no_background_node(playbook):
-    refused(playbook("seafile.yml", extra_vars={"seafile_node_background_tasks": False}),
+    refused(playbook("seafile.yml", extra_vars={"seafile_node_background_tasks": False}, tags="seafile_node_preflight"),
             "Exactly one Seafile node must run the background tasks")
 
 
 def test_preflight_refuses_two_background_nodes(playbook, groups):
     two = "{{ inventory_hostname in groups['seafile_nodes'][:2] }}"
-    refused(playbook("seafile.yml", extra_vars={"seafile_node_background_tasks": two}),
+    refused(playbook("seafile.yml", extra_vars={"seafile_node_background_tasks": two}, tags="seafile_node_preflight"),
             "now 2 do (%s, %s)" % tuple(groups["seafile_nodes"][:2]))
 
 
 def test_preflight_refuses_a_node_address_as_server_address(playbook, groups):
     url = "http://%s" % groups["seafile_nodes"][1]
-    refused(playbook("seafile.yml", extra_vars={"seafile_node_service_url": url}),
+    refused(playbook("seafile.yml", extra_vars={"seafile_node_service_url": url}, tags="seafile_node_preflight"),
             "seafile_node_service_url must be the load balancer's URL")
 
 
 def test_preflight_refuses_a_url_archive_without_checksum(playbook):
-    refused(playbook("seafile.yml", extra_vars={"seafile_node_archive": "https://example.invalid/seafile.tar.gz"}),
+    refused(playbook("seafile.yml", extra_vars={"seafile_node_archive": "https://example.invalid/seafile.tar.gz"}, tags="seafile_node_preflight"),
             "Set seafile_node_archive to the Seafile Professional archive")
 
 
 def test_preflight_refuses_a_missing_database_password(playbook):
-    refused(playbook("seafile.yml", extra_vars={"seafile_node_db_password": ""}),
+    refused(playbook("seafile.yml", extra_vars={"seafile_node_db_password": ""}, tags="seafile_node_preflight"),
             "seafile_node_db_password must be set in the inventory or a vault")
 
 
 def test_preflight_refuses_an_unsupported_version(playbook):
-    refused(playbook("seafile.yml", extra_vars={"seafile_node_version": "5.1.0"}),
+    refused(playbook("seafile.yml", extra_vars={"seafile_node_version": "5.1.0"}, tags="seafile_node_preflight"),
             "seafile_node_version '5.1.0' is not supported")
 
 
 def test_preflight_refuses_an_archive_missing_on_the_controller(playbook):
-    refused(playbook("seafile.yml", extra_vars={"seafile_node_archive": "/nonexistent/seafile.tar.gz"}),
+    refused(playbook("seafile.yml", extra_vars={"seafile_node_archive": "/nonexistent/seafile.tar.gz"}, tags="seafile_node_preflight"),
             "seafile_node_archive /nonexistent/seafile.tar.gz does not exist on the controller.")
 
 
 def test_preflight_refuses_a_cluster_without_a_shared_cache(playbook):
-    refused(playbook("seafile.yml", extra_vars={"seafile_node_memcached_group": "no_such_group"}),
-            "Seafile nodes share sessions through the cache")
+    refused(playbook("seafile.yml", extra_vars={"memcached_group": "no_such_group"}, tags="seafile_node_preflight"),
+            "No memcached servers: group 'no_such_group' is empty or missing.")
 
 
 def test_preflight_refuses_thumbnails_without_a_shared_folder(playbook):
-    refused(playbook("seafile.yml", extra_vars={"seafile_node_thumbnails_enabled": True}),
+    refused(playbook("seafile.yml", extra_vars={"seafile_node_thumbnails_enabled": True}, tags="seafile_node_preflight"),
             "With thumbnails on, seafile_node_thumbnail_root must be a shared folder.")
+
+
+def test_preflight_refuses_a_password_the_ini_readers_cannot_share(playbook):
+    refused(playbook("seafile.yml", extra_vars={"seafile_node_db_password": "50%off"}, tags="seafile_node_preflight"),
+            "seafile_node_db_password contains '%'")
+
+
+def test_preflight_refuses_an_override_with_a_newline(playbook):
+    overrides = {"seafevents.conf": {"DATABASE": {"password": "two\nlines"}}}
+    refused(playbook("seafile.yml", extra_vars={"seafile_node_config_overrides": overrides}, tags="seafile_node_preflight"),
+            "seafile_node_config_overrides[seafevents.conf][DATABASE][password] contains '\\n' (newline")
+
+
+def test_preflight_refuses_an_incomplete_s3_backend(playbook):
+    refused(playbook("seafile.yml", extra_vars={"seafile_node_storage": "s3", "seafile_node_s3_commit_bucket": "c"},
+                     tags="seafile_node_preflight"),
+            "missing seafile_node_s3_fs_bucket, seafile_node_s3_block_bucket, seafile_node_s3_key_id, seafile_node_s3_key")
+
+
+def test_preflight_refuses_shared_storage_owned_by_someone_else(playbook, groups, node):
+    last = groups["seafile_nodes"][-1]
+    node(last).check_output("chown 3000:3000 /srv/filesync")
+    try:
+        refused(playbook("seafile.yml", tags="seafile_node_preflight"),
+                "On %s: /srv/filesync is owned by UID 3000 / GID 3000." % last)
+    finally:
+        node(last).check_output("chown 2000:2000 /srv/filesync")
+
+
+def test_a_galera_password_with_a_newline_is_refused(playbook):
+    refused(playbook("galera.yml", extra_vars={"galera_sst_password": "two\nlines"}, tags="galera_preflight"),
+            "galera_sst_password contains '\\n' (newline")
