@@ -1,6 +1,7 @@
 """Render a role's template the way Ansible does (same filters, same Jinja)."""
 
 import pathlib
+import sys
 
 import yaml
 from ansible.parsing.dataloader import DataLoader
@@ -8,9 +9,15 @@ from ansible.template import Templar, trust_as_template
 from ansible.utils.collection_loader._collection_finder import _AnsibleCollectionFinder
 
 PROJECT = pathlib.Path(__file__).resolve().parents[1]
-# filesync.cluster.* filters resolve from this checkout (collections/ links to it).
-if not any(isinstance(f, _AnsibleCollectionFinder) for f in __import__("sys").meta_path):
-    _AnsibleCollectionFinder(paths=[str(PROJECT / "collections")])._install()
+
+
+def install_collection_loader():
+    """filesync.cluster.* (filters, modules, module_utils) from this checkout: collections/ links to it."""
+    if not any(isinstance(finder, _AnsibleCollectionFinder) for finder in sys.meta_path):
+        _AnsibleCollectionFinder(paths=[str(PROJECT / "collections")])._install()
+
+
+install_collection_loader()
 
 
 def role_defaults(role):

@@ -27,8 +27,9 @@ python
     A Python literal written with to_json (seahub_settings.py): every string is safe.
 
 Readers that read the same text must agree on how each character is written: GKeyFile writes
-'\\' as '\\\\' and configparser reads that literally, configparser with interpolation writes '%' as
-'%%' and GKeyFile reads that literally, so a file read by both (seafile.conf) takes neither.
+'\\' as '\\\\' and a tab as '\\t', which configparser reads literally, and configparser with
+interpolation writes '%' as '%%', which GKeyFile reads literally, so a file read by both
+(seafile.conf) takes none of the three.
 mysql_option and python quote the value in a file of their own, so they share it with no reader.
 """
 

@@ -15,7 +15,9 @@ PROJECT = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(PROJECT / "tests"))
 # collections/ansible_collections/filesync/cluster links to this checkout;
 # Ansible's collection loader serves it (modules, module_utils and filters).
-import render  # noqa: E402,F401  (installs the collection loader first)
+from render import install_collection_loader  # noqa: E402
+
+install_collection_loader()
 
 
 class ModuleExit(Exception):

@@ -26,9 +26,11 @@ from ansible.template import Templar, trust_as_template
 from ansible.utils.collection_loader._collection_finder import _AnsibleCollectionFinder
 from render import PROJECT, render, role_defaults
 
-# Templates name the filters as filesync.cluster.*: resolve them from this checkout
-# (before anything imports ansible_collections another way).
+# Templates name the filters as filesync.cluster.*: Ansible's collection loader
+# resolves them from this checkout (conftest normally installs it already).
 if not any(isinstance(finder, _AnsibleCollectionFinder) for finder in sys.meta_path):
+    for loaded in [name for name in sys.modules if name.split(".")[0] == "ansible_collections"]:
+        del sys.modules[loaded]  # imported as a plain namespace package: let the loader serve it
     _AnsibleCollectionFinder(paths=[str(PROJECT / "collections")])._install()
 config_value = importlib.import_module("ansible_collections.filesync.cluster.plugins.filter.config_value")
 READERS = config_value.READERS

@@ -46,7 +46,7 @@ def test_a_node_that_fails_to_start_stops_the_rollout(groups, node, playbook, py
     rc, output, recap = playbook("seafile.yml", extra_vars=broken, tags=ONLY_SEAFILE)
     assert rc != 0, output
     assert re.search(r"fatal: \[%s[^\]]*\]: FAILED!.*\n?.*" % first, output), output
-    assert "Wait until %s answers the load balancers' health check" % first in output
+    assert "Wait for the load balancers' health check and seahub's ping on %s" % first in output
     # The others were not restarted and still serve, through the load balancer too.
     assert {name: started(node, name) for name in rest} == before
     assert http(py, groups["seafile_lb"][0], "print(json.dumps(call('GET', 'http://127.0.0.1/api2/ping/')[0]))") == 200
