@@ -50,7 +50,7 @@ def test_a_host_outside_the_client_list_cannot_mount(groups, node, address):
 
 def test_service_user_has_the_same_ids_everywhere(groups, node):
     for name in groups["nfs_server"] + groups["nfs_clients"]:
-        user = node(name).user("filesync")
+        user = node(name).user("seafile")
         assert (user.uid, user.gid) == (2000, 2000), name
 
 

@@ -98,7 +98,7 @@ def test_preflight_refuses_a_cluster_without_a_shared_cache(playbook):
 
 
 def test_preflight_refuses_thumbnails_without_a_shared_folder(playbook):
-    refused(playbook("seafile.yml", extra_vars={"seafile_node_thumbnails_enabled": True}, tags="seafile_node_preflight"),
+    refused(playbook("seafile.yml", extra_vars={"seafile_node_thumbnails_enabled": True, "seafile_node_thumbnail_root": ""}, tags="seafile_node_preflight"),
             "With thumbnails on, seafile_node_thumbnail_root must be a shared folder.")
 
 
