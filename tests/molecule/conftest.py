@@ -105,6 +105,26 @@ def http(py, host, script):
     return json.loads(py(host, HTTP + script).stdout)
 
 
+# HAProxy's view through its admin socket: (backend, server) -> status.
+STAT = (
+    "import socket\n"
+    "s = socket.socket(socket.AF_UNIX)\n"
+    "s.connect('/run/haproxy/admin.sock')\n"
+    "s.sendall(b'show stat\\n')\n"
+    "data = b''\n"
+    "while True:\n"
+    "    chunk = s.recv(65536)\n"
+    "    if not chunk: break\n"
+    "    data += chunk\n"
+    "print(data.decode())\n"
+)
+
+
+def backends(py, lb):
+    rows = [line.split(",") for line in py(lb, STAT).stdout.splitlines() if line and not line.startswith("#")]
+    return {(r[0], r[1]): r[17] for r in rows if r[1] not in ("FRONTEND", "BACKEND")}
+
+
 def galera_status(host):
     out = host.check_output(
         "mariadb --batch --skip-column-names --execute "

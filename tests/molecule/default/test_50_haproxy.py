@@ -1,26 +1,7 @@
 """HAProxy: the configuration checks, and every backend is UP."""
 
 
-from conftest import wait_until
-
-STAT = (
-    "import socket\n"
-    "s = socket.socket(socket.AF_UNIX)\n"
-    "s.connect('/run/haproxy/admin.sock')\n"
-    "s.sendall(b'show stat\\n')\n"
-    "data = b''\n"
-    "while True:\n"
-    "    chunk = s.recv(65536)\n"
-    "    if not chunk: break\n"
-    "    data += chunk\n"
-    "print(data.decode())\n"
-)
-
-
-def backends(py, lb):
-    rows = [line.split(",") for line in py(lb, STAT).stdout.splitlines() if line and not line.startswith("#")]
-    return {(r[0], r[1]): r[17] for r in rows if r[1] not in ("FRONTEND", "BACKEND")}
-
+from conftest import backends, wait_until
 
 def test_configuration_passes_haproxy_check(groups, node):
     lb = node(groups["haproxy"][0])

@@ -5,7 +5,7 @@ import json
 import re
 import uuid
 
-from conftest import http, wait_until
+from conftest import backends, http, wait_until
 
 ONLY_SEAFILE = "seafile_node_preflight,seafile_node_configure,seafile_node_restart"
 
@@ -32,8 +32,8 @@ def login(py, lb):
 
 def accepted_everywhere(groups, address, py, user, session):
     for name in groups["seafile_nodes"]:
-        status, body, _ = http(py, groups["seafile_lb"][0], "print(json.dumps(call('GET', 'http://%s:8000/api2/whoami/', "
-                                                             "cookie=%r)))" % (address(name), session))
+        script = "print(json.dumps(call('GET', 'http://%s:8000/api2/whoami/', cookie=%r)))" % (address(name), session)
+        status, body, _cookies = http(py, groups["seafile_lb"][0], script)
         if status != 200 or json.loads(body)["user"] != user:
             return False
     return True
@@ -61,12 +61,8 @@ def test_a_node_that_fails_to_start_stops_the_rollout(groups, node, playbook, py
         assert not node(name).file("/opt/seafile/.filesync-restart-pending").exists
         assert node(name).run("systemctl is-active seafile.service").stdout.strip() == "active"
     # Drained for their restart, every node is back in every backend.
-    stat = ("import socket\ns = socket.socket(socket.AF_UNIX)\ns.connect('/run/haproxy/admin.sock')\n"
-            "s.sendall(b'show stat\\n')\nprint(s.recv(65536).decode())\n")
-    def states():
-        rows = [line.split(",") for line in py(groups["seafile_lb"][0], stat).stdout.splitlines()]
-        return {(row[0], row[1]): row[17] for row in rows if len(row) > 17 and row[1] in groups["seafile_nodes"]}
-    assert wait_until(lambda: set(states().values()) == {"UP"}, timeout=60), states()
+    assert wait_until(lambda: {state for (_backend, server), state in backends(py, groups["seafile_lb"][0]).items()
+                               if server in groups["seafile_nodes"]} == {"UP"}, timeout=60)
 
 
 def test_rebuilding_the_setup_node_keeps_the_one_secret_key(groups, node, address, playbook, py):
