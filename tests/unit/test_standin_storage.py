@@ -133,8 +133,11 @@ class Node:
 
 
 def clean_env():
-    """The test's environment without a SEAFILE_CENTRAL_CONF_DIR that would point elsewhere."""
-    return {key: value for key, value in os.environ.items() if key != "SEAFILE_CENTRAL_CONF_DIR"}
+    """The test's environment without a SEAFILE_CENTRAL_CONF_DIR that would point elsewhere, and
+    without a database (the stand-in then skips its database login)."""
+    env = {key: value for key, value in os.environ.items() if key != "SEAFILE_CENTRAL_CONF_DIR"}
+    env["SEAFILE_STANDIN_NO_DATABASE"] = "1"
+    return env
 
 
 @pytest.fixture

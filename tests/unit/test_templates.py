@@ -67,9 +67,19 @@ def test_galera_config_lists_every_member_and_keeps_the_password_out():
                     filesync_address="10.0.0.1", galera_sst_password="hidden")
     parser = configparser.ConfigParser(comment_prefixes=("#",))
     parser.read_string(config)
-    assert parser["galera"]["wsrep_cluster_address"] == "gcomm://10.0.0.1,10.0.0.2,10.0.0.3"
-    assert parser["galera"]["wsrep_sst_method"] == "mariabackup"
-    assert parser["mysqld"]["binlog_format"] == "ROW"
+    assert parser["galera"]["wsrep_cluster_address"] == '"gcomm://10.0.0.1,10.0.0.2,10.0.0.3"'
+    assert parser["galera"]["wsrep_sst_method"] == '"mariabackup"'
+    assert parser["mysqld"]["binlog_format"] == '"ROW"'
+
+
+def test_galera_overrides_merge_into_the_option_file():
+    config = render("galera", "galera.cnf.j2", __galera_node_addresses=["10.0.0.1"], filesync_address="10.0.0.1",
+                    galera_config_overrides={"mysqld": {"innodb_log_file_size": "512M", "max_connections": 9},
+                                             "sst": {"compressor": "pigz"}})
+    parser = configparser.ConfigParser(comment_prefixes=("#",))
+    parser.read_string(config)
+    assert parser["mysqld"]["innodb_log_file_size"] == '"512M"' and parser["mysqld"]["max_connections"] == '"9"'
+    assert parser["sst"]["compressor"] == '"pigz"' and parser["galera"]["wsrep_on"] == '"ON"'
     assert "hidden" not in config
     sst = render("galera", "galera-sst.cnf.j2", galera_sst_password="hidden")
     assert 'wsrep_sst_auth = "mariabackup:hidden"' in sst

@@ -42,7 +42,7 @@ def test_a_row_written_on_the_first_member_is_read_on_the_last(groups, node):
 def test_state_transfer_uses_mariabackup_with_a_private_password_file(groups, node):
     host = node(groups["galera"][0])
     config = host.file("/etc/mysql/mariadb.conf.d/99-filesync-galera.cnf").content_string
-    assert "wsrep_sst_method = mariabackup" in config
+    assert 'wsrep_sst_method = "mariabackup"' in config
     assert "password" not in config
     secret = host.file("/etc/mysql/mariadb.conf.d/99-filesync-galera-sst.cnf")
     assert secret.mode == 0o640

@@ -40,12 +40,14 @@ def test_galera_config_change_restarts_one_member_at_a_time(playbook, groups, no
     members = groups["galera"]
     rc, output, recap = playbook("galera.yml", extra_vars={"galera_max_connections": 501})
     assert rc == 0, output
-    # Each restart is followed by that member's wait for Synced before the next restart.
-    events = re.findall(r"^(?:TASK|RUNNING HANDLER) \[filesync\.cluster\.galera : "
-                        r"(Restart MariaDB on|Wait until the member reports Synced,) (\S+)\]", output, re.M)
+    # One member at a time: the cluster whole before, drained on the load
+    # balancer, restarted, Synced again, put back; then the next member.
+    events = re.findall(r"^TASK \[filesync\.cluster\.(?:galera|haproxy) : (Restart MariaDB on|Wait until the member "
+                        r"reports Synced,|Drain or put back on the load balancers) (\S+)\]", output, re.M)
+    wait, drain = "Wait until the member reports Synced,", "Drain or put back on the load balancers"
     expected = []
     for name in members:
-        expected += [("Restart MariaDB on", name), ("Wait until the member reports Synced,", name)]
+        expected += [(wait, name), (drain, name), ("Restart MariaDB on", name), (wait, name), (drain, name)]
     assert events == expected, output
     for name in members:
         status = galera_status(node(name))
