@@ -1,7 +1,7 @@
 """HAProxy: the configuration checks, and every backend is UP."""
 
-
 from conftest import backends, wait_until
+
 
 def test_configuration_passes_haproxy_check(groups, node):
     lb = node(groups["haproxy"][0])
