@@ -25,6 +25,9 @@ env
     '#', '~' and the shell's ; & | < > ( ).
 python
     A Python literal written with to_json (seahub_settings.py): every string is safe.
+pymysql_login
+    Not a file: a password PyMySQL logs in with (Seafile's setup, seafevents). PyMySQL sends
+    a str password as Latin-1, so only ASCII matches what the server stored.
 
 Readers that read the same text must agree on how each character is written: GKeyFile writes
 '\\' as '\\\\' and a tab as '\\t', which configparser reads literally, and configparser with
@@ -74,6 +77,10 @@ READERS = {
     "env": Reader("a KEY=value environment file", "a KEY=value environment file", {},
                   lambda c: c.isspace() or c in "\0\"'\\$`#~;&|<>()", _NONE, _NONE, None),
     "python": Reader("a Python literal", "a Python literal", None, _NONE, _NONE, _NONE, None),
+    # Not a file: PyMySQL (Seafile's setup and seafevents) sends a str password encoded as
+    # Latin-1, so a non-ASCII password never matches the server's UTF-8 one.
+    "pymysql_login": Reader("a PyMySQL login (it sends the password as Latin-1)", "a PyMySQL login", None,
+                            lambda c: ord(c) > 127, _NONE, _NONE, None),
 }
 
 

@@ -362,7 +362,7 @@ def test_config_value_problems_messages():
         config_value_problems("x", ["ini"])
     with pytest.raises(AnsibleError, match="unknown reader"):
         config_value_problems("x", [])
-    assert set(READERS) == {"mysql_option", "keyfile", "configparser", "configparser_raw", "env", "python"}
+    assert set(READERS) == {"mysql_option", "keyfile", "configparser", "configparser_raw", "env", "python", "pymysql_login"}
 
 
 @pytest.mark.parametrize("value", HOSTILE + EXTRA + ["plain-Value_1.2/x@y+z=w,v%", "a*b?c[d]{e}!"], ids=short_id)
@@ -396,3 +396,10 @@ def test_the_readers_are_there(tmp_path):
     assert not path.stat().st_mode & 0o002  # my_print_defaults ignores world-writable files
     assert my_print_defaults(path, "client") == {"user": "a#b"}
     assert gkeyfile(["[d]\nk = \\sa\\\\b\n"], "d", "k") == [" a\\b"]
+
+
+def test_a_pymysql_login_takes_ascii_only():
+    from ansible_collections.filesync.cluster.plugins.filter.config_value import config_value_problems
+    assert config_value_problems("p#ss 'w\"rd", ["pymysql_login"]) == []
+    problems = config_value_problems("caf\u00e9", ["pymysql_login"])
+    assert len(problems) == 1 and "'\u00e9'" in problems[0] and "Latin-1" in problems[0]

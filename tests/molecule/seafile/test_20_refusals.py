@@ -132,3 +132,8 @@ def test_preflight_refuses_shared_storage_owned_by_someone_else(playbook, groups
 def test_a_galera_password_an_option_file_cannot_hold_is_refused(playbook):
     refused(playbook("galera.yml", extra_vars={"galera_sst_password": "x" * 4100}, tags="galera_preflight"),
             "more than a MariaDB option file can hold on one line (4000)")
+
+
+def test_preflight_refuses_a_password_pymysql_cannot_log_in_with(playbook):
+    refused(playbook("seafile.yml", extra_vars={"seafile_node_db_password": "caf\u00e9"}, tags="seafile_node_preflight"),
+            "seafile_node_db_password contains '\u00e9' (latin small letter e with acute), which a PyMySQL login")
