@@ -48,8 +48,7 @@ def installed(tmp_path):
 
 def ini(name, **values):
     """One INI file as the role writes it: its sections merged with the overrides."""
-    return render("seafile_node", "ini.j2", item=name, __seafile_node_ini_content="{{ (__seafile_node_ini | combine("
-                  "seafile_node_config_overrides, recursive=true))[item] }}", **values)
+    return render("seafile_node", "ini.j2", item=name, **values)
 
 
 def check(top, version):
