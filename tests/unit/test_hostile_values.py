@@ -403,3 +403,36 @@ def test_a_pymysql_login_takes_ascii_only():
     assert config_value_problems("p#ss 'w\"rd", ["pymysql_login"]) == []
     problems = config_value_problems("caf\u00e9", ["pymysql_login"])
     assert len(problems) == 1 and "'\u00e9'" in problems[0] and "Latin-1" in problems[0]
+
+
+# Where the role's own INI template (roles/seafile_node/templates/ini.j2) puts
+# the database password, per file.
+PASSWORD_KEYS = {"ccnet.conf": ("Database", "PASSWD"), "seafile.conf": ("database", "password"),
+                 "seafevents.conf": ("DATABASE", "password")}
+
+
+@pytest.mark.parametrize("name", sorted(PASSWORD_KEYS))
+def test_the_role_template_writes_the_password_every_reader_reads_back(tmp_path, name):
+    """The real ini.j2 with each hostile password: what preflight lets through comes back unchanged
+    through every parser of that file; the rest preflight refuses, naming the character."""
+    from test_seafile_layouts import variables  # the role's variables for one Seafile version
+
+    section, key = PASSWORD_KEYS[name]
+    readers = role_defaults("seafile_node")["__seafile_node_ini_readers"][name]
+    # The readers preflight checks the password against (every file it goes into, and PyMySQL).
+    checked = ["keyfile", "configparser", "pymysql_login"]
+    texts = {}
+    for value in HOSTILE + EXTRA + REFUSED:
+        problems = config_value_problems(value, checked)
+        if problems:
+            assert_names_characters_of(problems, value)
+            continue
+        texts[value] = render("seafile_node", "ini.j2", item=name,
+                              **variables("11.0.12", seafile_node_db_password=value))
+    assert texts, "no hostile value got through: the test would prove nothing"
+    keyfile_reads = dict(zip(texts, gkeyfile(list(texts.values()), section, key))) if "keyfile" in readers else {}
+    for value, text in texts.items():
+        if "keyfile" in readers:
+            assert keyfile_reads[value] == value, (name, value, text)
+        if "configparser" in readers:
+            assert configparser_read(tmp_path, text, section, key) == value, (name, value, text)

@@ -137,3 +137,27 @@ def test_a_galera_password_an_option_file_cannot_hold_is_refused(playbook):
 def test_preflight_refuses_a_password_pymysql_cannot_log_in_with(playbook):
     refused(playbook("seafile.yml", extra_vars={"seafile_node_db_password": "caf\u00e9"}, tags="seafile_node_preflight"),
             "seafile_node_db_password contains '\u00e9', which a PyMySQL login (it sends the password as Latin-1)")
+
+
+def test_preflight_refuses_nodes_with_different_secret_keys(playbook, groups, node):
+    last = node(groups["seafile_nodes"][-1])
+    settings = "/opt/seafile/conf/seahub_settings.py"
+    last.check_output("cp -p %s /tmp/seahub_settings.py.bak && sed -i 's/^SECRET_KEY = .*/SECRET_KEY = \"other\"/' %s"
+                      % (settings, settings))
+    try:
+        refused(playbook("seafile.yml", tags="seafile_node_preflight"),
+                "The Seafile nodes have different SECRET_KEYs")
+    finally:
+        last.check_output("cp -p /tmp/seahub_settings.py.bak %s" % settings)
+
+
+def test_preflight_refuses_a_database_installation_without_any_node_configuration(playbook, groups, node):
+    for name in groups["seafile_nodes"]:
+        node(name).check_output("mv /opt/seafile/conf /opt/seafile/conf.test-away")
+    try:
+        refused(playbook("seafile.yml", tags="seafile_node_preflight"),
+                "Database ccnet_db already holds a Seafile installation, but no node of 'seafile_nodes' has its "
+                "configuration, so setup would make a second SECRET_KEY.")
+    finally:
+        for name in groups["seafile_nodes"]:
+            node(name).check_output("mv /opt/seafile/conf.test-away /opt/seafile/conf")
