@@ -36,16 +36,24 @@ def _trusted(value):
     return value
 
 
-def render(role, template, **variables):
+def _templar(role, variables):
     values = {"ansible_managed": "Ansible managed", "groups": {}, "hostvars": {}, "inventory_hostname": "node1"}
     values.update(role_defaults(role))
     values.update(variables)
     # Role defaults and vars are templates themselves (nested ones too): let
     # the templar resolve them.
     values = {k: _trusted(v) for k, v in values.items()}
-    templar = Templar(loader=DataLoader(), variables=values)
+    return Templar(loader=DataLoader(), variables=values)
+
+
+def render(role, template, **variables):
     source = (PROJECT / "roles" / role / "templates" / template).read_text()
-    return templar.template(trust_as_template(source))
+    return _templar(role, variables).template(trust_as_template(source))
+
+
+def render_value(role, name, **variables):
+    """A role variable (defaults, vars) as Ansible resolves it."""
+    return _templar(role, variables).template(trust_as_template("{{ %s }}" % name))
 
 
 def layouts():

@@ -149,24 +149,19 @@ def render_galera(template, **variables):
     return render("galera", template, **{**GALERA_VARS, **variables})
 
 
+def preflight_messages(role, **variables):
+    """The role's preflight refusals (vars/main.yml __<role>_checks) as Ansible templates them:
+    {check name: message} for each check that fails."""
+    values = {**role_defaults(role), **variables}
+    scope = {k: trust_as_template(v) if isinstance(v, str) else v for k, v in values.items()}
+    checks = Templar(loader=DataLoader(), variables=scope).template(trust_as_template("{{ __%s_checks }}" % role))
+    return {check["name"]: check["msg"] for check in checks if not check["ok"]}
+
+
 def galera_preflight(**variables):
-    """The fail_msg of each refusal in preflight_values.yml, as Ansible would template it."""
-    tasks = yaml.safe_load((PROJECT / "roles/galera/tasks/preflight_values.yml").read_text())
-    values = {**role_defaults("galera"), **GALERA_VARS, "groups": {"galera": ["node1"]}, "inventory_hostname": "node1"}
-    values.update(variables)
-    messages = {}
-    for task in tasks:
-        for item in task.get("loop") or [None]:
-            scope = {k: trust_as_template(v) if isinstance(v, str) else v for k, v in values.items()}
-            scope.update({k: trust_as_template(v) for k, v in task.get("vars", {}).items()})
-            if item is not None:
-                scope["item"] = item
-            templar = Templar(loader=DataLoader(), variables=scope)
-            problems = templar.template(trust_as_template("{{ __galera_value_problems }}"))
-            if problems:
-                name = item["name"] if item else "inventory_hostname"
-                messages[name] = templar.template(trust_as_template(task["ansible.builtin.assert"]["fail_msg"]))
-    return messages
+    values = {**GALERA_VARS, "groups": {"galera": ["node1", "node2", "node3"]}, "galera_bootstrap_host": "node1",
+              "galera_sst_password": "sst", "galera_clustercheck_password": "check"}
+    return preflight_messages("galera", **{**values, **variables})
 
 
 def assert_refused(messages, variable, value, readers):
@@ -227,18 +222,20 @@ def test_clustercheck_credentials_come_back_or_are_refused(tmp_path, value):
 @pytest.mark.parametrize("value", HOSTILE + EXTRA + REFUSED, ids=short_id)
 def test_galera_cluster_and_node_names_come_back_or_are_refused(tmp_path, value):
     problems = config_value_problems(value, ["mysql_option"])
-    messages = galera_preflight(galera_cluster_name=value, inventory_hostname=value)
+    messages = galera_preflight(galera_cluster_name=value, groups={"galera": [value, "node2", "node3"]},
+                                galera_bootstrap_host="node2")
+    member = "member " + value
     if problems:
         with pytest.raises(AnsibleError, match=re.escape(problems[0])):
             render_galera("galera.cnf.j2", galera_cluster_name=value)
-        assert_refused(messages, "inventory_hostname", value, ["mysql_option"])
+        assert_refused(messages, member, value, ["mysql_option"])
         assert_refused(messages, "galera_cluster_name", value, ["mysql_option", "env"])
         return
     text = render_galera("galera.cnf.j2", galera_cluster_name=value, inventory_hostname=value)
     options = my_print_defaults(_scratch(tmp_path, "galera.cnf", text), "mysqld", "galera")
     assert options["wsrep_cluster_name"] == value and options["wsrep_node_name"] == value
     assert options["wsrep_cluster_address"] == "gcomm://10.0.0.1,10.0.0.2,10.0.0.3"
-    assert "inventory_hostname" not in messages
+    assert member not in messages
     # The cluster name also goes into the arbitrator's /etc/default/garb, which a shell sources.
     if config_value_problems(value, ["env"]):
         assert_refused(messages, "galera_cluster_name", value, ["mysql_option", "env"])
@@ -427,7 +424,7 @@ def test_the_role_template_writes_the_password_every_reader_reads_back(tmp_path,
         if problems:
             assert_names_characters_of(problems, value)
             continue
-        texts[value] = render("seafile_node", "ini.j2", item=name,
+        texts[value] = render("seafile_node", "ini.j2", item={"name": name},
                               **variables("11.0.12", seafile_node_db_password=value))
     assert texts, "no hostile value got through: the test would prove nothing"
     keyfile_reads = dict(zip(texts, gkeyfile(list(texts.values()), section, key))) if "keyfile" in readers else {}

@@ -63,7 +63,10 @@ def test_file_tasks_set_owner_group_and_a_quoted_mode(role):
             if module in task:
                 args = task[module]
                 assert {"owner", "group", "mode"} <= set(args), (path.name, task["name"])
-                assert isinstance(args["mode"], str) and re.fullmatch(r"0[0-7]{3}", args["mode"]), (path.name, task["name"])
+                # A loop of files gives each its mode (item.mode): every item's is checked.
+                modes = [item["mode"] for item in task["loop"]] if args["mode"] == "{{ item.mode }}" else [args["mode"]]
+                for mode in modes:
+                    assert isinstance(mode, str) and re.fullmatch(r"0[0-7]{3}", mode), (path.name, task["name"], mode)
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -7,7 +7,7 @@ import tarfile
 
 import pytest
 
-from render import PROJECT, backend_hosts, render, role_defaults
+from render import PROJECT, backend_hosts, render, render_value, role_defaults
 
 LAYOUTS = {"6.0.1": "seed", "11.0.12": "memcached-section", "13.0.1": "env"}
 
@@ -33,14 +33,12 @@ def installed(tmp_path):
                        check=True, capture_output=True)
         with tarfile.open(tmp_path / ("seafile-pro-server_%s_x86-64.tar.gz" % version)) as archive:
             archive.extractall(tmp_path, filter="data")
-        conf = tmp_path / "conf"
-        conf.mkdir()
-        values = variables(version, **extra)
-        for name in ("seafile.conf", "seafevents.conf", "ccnet.conf", "seafdav.conf"):
-            (conf / name).write_text(ini(name, **values))
-        (conf / "seahub_settings.py").write_text(render("seafile_node", "seahub_settings.py.j2", **values))
-        if int(version.split(".")[0]) >= 13:
-            (tmp_path / ".env").write_text(render("seafile_node", "env.j2", **values))
+        values = variables(version, seafile_node_top_dir=str(tmp_path), **extra)
+        # Every file the role's configure task writes, from its own list.
+        for item in render_value("seafile_node", "__seafile_node_config_files", **values):
+            path = tmp_path / item["dest"]
+            path.parent.mkdir(exist_ok=True)
+            path.write_text(render("seafile_node", item["src"], item=item, **values))
         return tmp_path
 
     return install
@@ -48,7 +46,7 @@ def installed(tmp_path):
 
 def ini(name, **values):
     """One INI file as the role writes it: its sections merged with the overrides."""
-    return render("seafile_node", "ini.j2", item=name, **values)
+    return render("seafile_node", "ini.j2", item={"name": name}, **values)
 
 
 def check(top, version):
