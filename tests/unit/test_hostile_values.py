@@ -19,7 +19,6 @@ import subprocess
 import sys
 
 import pytest
-import yaml
 from ansible.errors import AnsibleError
 from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar, trust_as_template

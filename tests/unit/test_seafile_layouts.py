@@ -34,11 +34,14 @@ def installed(tmp_path):
         with tarfile.open(tmp_path / ("seafile-pro-server_%s_x86-64.tar.gz" % version)) as archive:
             archive.extractall(tmp_path, filter="data")
         values = variables(version, seafile_node_top_dir=str(tmp_path), **extra)
-        # Every file the role's configure task writes, from its own list.
+        # Every file under the top-level directory the role's configure task
+        # writes, from its own list (the systemd units are not the stand-in's).
         for item in render_value("seafile_node", "__seafile_node_config_files", **values):
+            if not item["dest"].startswith(str(tmp_path)):
+                continue
             path = tmp_path / item["dest"]
             path.parent.mkdir(exist_ok=True)
-            path.write_text(render("seafile_node", item["src"], item=item, **values))
+            path.write_text(render("seafile_node", item["template"], item=item, **values))
         return tmp_path
 
     return install
