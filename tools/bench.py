@@ -42,7 +42,10 @@ def results(log, converge, rerun, floor):
         "floor_seconds": float(floor),
         "rerun_floor_ratio": round(float(rerun) / float(floor), 3),
         "target_ratio": 1.5,
+        "rerun_converge_share": round(float(rerun) / float(converge), 3),
+        "target_rerun_converge_share": 0.25,
         "tasks_per_host": counts,
+        "target_tasks_per_host": 50,
         "hosts": len(counts),
         "ansible_core_version": ansible.release.__version__,
     }
