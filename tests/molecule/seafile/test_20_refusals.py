@@ -93,8 +93,9 @@ def test_preflight_refuses_an_archive_missing_on_the_controller(playbook):
 
 
 def test_preflight_refuses_a_cluster_without_a_shared_cache(playbook):
-    refused(playbook("seafile.yml", extra_vars={"memcached_group": "no_such_group"}, tags="seafile_node_preflight"),
-            "No memcached servers: group 'no_such_group' is empty or missing.")
+    result = playbook("seafile.yml", extra_vars={"memcached_group": "no_such_group"}, tags="seafile_node_preflight")
+    refused(result, "Seafile nodes share sessions through the cache: put the memcached nodes in group")
+    assert "no_such_group" in result[1]
 
 
 def test_preflight_refuses_thumbnails_without_a_shared_folder(playbook):
