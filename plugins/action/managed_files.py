@@ -53,10 +53,11 @@ class ActionModule(ActionBase):
                 raise AnsibleActionFail("Every entry of files needs at least dest (and template or content).")
             entry = dict(entry)
             if entry.get("template"):
-                content = self._render(entry, task_vars)
+                entry["content"] = self._render(entry, task_vars)
                 entry.pop("template")
-                entry.pop("content", None)
-                entry["secret_content" if entry.get("secret") else "content"] = content
+            # A secret travels only as secret_content, which the module never logs.
+            if entry.get("secret") and "content" in entry:
+                entry["secret_content"] = entry.pop("content")
             # Keys the template reads (such as name) stay on the controller.
             files.append({key: value for key, value in entry.items() if key in FILE_KEYS})
         args["files"] = files

@@ -192,8 +192,6 @@ def ensure_link(module, entry, diffs):
             os.unlink(tmp)
         os.symlink(src, tmp)
         os.rename(tmp, dest)
-    if module.check_mode and not os.path.lexists(dest):
-        return changed
     return attributes(module, dest, dict(entry, mode=None), changed)
 
 
@@ -219,6 +217,8 @@ def ensure_file(module, entry, diffs):
         directory = os.path.dirname(dest) or "."
         if not os.path.isdir(directory):
             module.fail_json(msg="The directory of %s does not exist: create it first." % dest)
+        if module.check_mode:
+            return changed
         handle, tmp = tempfile.mkstemp(dir=directory, prefix=".%s." % os.path.basename(dest))
         try:
             with os.fdopen(handle, "wb") as out:
@@ -230,14 +230,10 @@ def ensure_file(module, entry, diffs):
                 if rc != 0:
                     module.fail_json(msg="The new %s failed its check (%s): %s%s; the old file is untouched."
                                      % (dest, entry["validate"], out, err))
-            if module.check_mode:
-                return changed
             module.atomic_move(tmp, dest)
         finally:
             if os.path.exists(tmp):
                 os.unlink(tmp)
-    if module.check_mode and not os.path.exists(dest):
-        return changed
     return attributes(module, dest, entry, changed)
 
 

@@ -57,11 +57,15 @@ def test_check_mode_writes_nothing_and_diff_shows_the_change(tmp_path):
 
 
 def test_a_secret_is_never_shown(tmp_path):
+    """Given as content or rendered from a template: not in the diff, not in the module's invocation (-vvv)."""
     (tmp_path / "s.conf").write_text("old-hunter2\n")
-    result = run(tmp_path, [entry(tmp_path, "s.conf", content="password=hunter2-new\n", secret=True)], "--diff", "-v")
+    files = [entry(tmp_path, "s.conf", content="password=hunter2-new\n", secret=True),
+             entry(tmp_path, "t.conf", template="t.j2", name="hunter2-templated", secret=True)]
+    result = run(tmp_path, files, "--diff", "-vvv")
     assert result.returncode == 0 and "changed=1" in result.stdout, result.stdout
     assert "hunter2" not in result.stdout + result.stderr
     assert (tmp_path / "s.conf").read_text() == "password=hunter2-new\n"
+    assert "name=hunter2-templated" in (tmp_path / "t.conf").read_text()
 
 
 def test_a_file_that_fails_validation_leaves_the_old_one(tmp_path):
