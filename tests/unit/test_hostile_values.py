@@ -244,6 +244,29 @@ def test_galera_cluster_and_node_names_come_back_or_are_refused(tmp_path, value)
         assert source_env(garb, "GALERA_GROUP") == value
 
 
+@pytest.mark.parametrize("value", HOSTILE + EXTRA + REFUSED, ids=short_id)
+def test_galera_config_overrides_come_back_or_are_refused(tmp_path, value):
+    """An override value in the real galera.cnf.j2, read back by MariaDB's reader, or refused by preflight."""
+    overrides = {"mysqld": {"init_connect": value}}
+    messages = galera_preflight(galera_config_overrides=overrides)
+    name = "galera_config_overrides[mysqld][init_connect]"
+    if config_value_problems(value, ["mysql_option"]):
+        assert_refused(messages, name + " value", value, ["mysql_option"])
+        return
+    assert name + " value" not in messages and name not in messages
+    text = render_galera("galera.cnf.j2", galera_config_overrides=overrides)
+    assert my_print_defaults(_scratch(tmp_path, "galera.cnf", text), "mysqld")["init_connect"] == value
+
+
+@pytest.mark.parametrize("section, option", [("mysqld]\n[client", "x"), ("mysqld", "a b"), ("mysqld", "k=v"),
+                                             ("mysqld", "#x"), ("mysqld", "new\nline"), ("mysqld", "")])
+def test_galera_override_names_the_option_file_cannot_hold_are_refused(section, option):
+    messages = galera_preflight(galera_config_overrides={section: {option: "1"}})
+    name = "galera_config_overrides[%s][%s]" % (section, option)
+    assert messages[name] == name + ": section and option names are letters, digits, _ . and - only (MariaDB option file)."
+    assert galera_preflight(galera_config_overrides={"mysqld": {"innodb_log_file_size": "512M"}}) == {}
+
+
 def test_galera_preflight_message_names_variable_and_character():
     messages = galera_preflight(galera_sst_password="nul\0", galera_sst_user="a:b")
     assert messages["galera_sst_password"] == (

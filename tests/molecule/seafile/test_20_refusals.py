@@ -135,6 +135,12 @@ def test_a_galera_password_an_option_file_cannot_hold_is_refused(playbook):
             "more than a MariaDB option file can hold on one line (4000)")
 
 
+def test_a_galera_override_the_option_file_cannot_hold_is_refused(playbook):
+    refused(playbook("galera.yml", extra_vars={"galera_config_overrides": {"mysqld": {"init_connect": "x" * 4100}}},
+                     tags="galera_preflight"),
+            "galera_config_overrides[mysqld][init_connect] contains 4102 bytes once quoted, more than a MariaDB option file can hold")
+
+
 def test_preflight_refuses_a_password_pymysql_cannot_log_in_with(playbook):
     refused(playbook("seafile.yml", extra_vars={"seafile_node_db_password": "caf\u00e9"}, tags="seafile_node_preflight"),
             "seafile_node_db_password contains '\u00e9', which a PyMySQL login (it sends the password as Latin-1)")
