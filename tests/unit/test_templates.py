@@ -98,10 +98,12 @@ def test_memcached_config_disables_udp_and_caps_memory():
 
 
 def test_etcd_config_uses_tls_urls_when_enabled():
-    plain = render("etcd", "etcd.env.j2", filesync_address="10.0.0.5")
+    member = dict(filesync_address="10.0.0.5", groups={"etcd": ["node1"]}, hostvars={"node1": {"filesync_address": "10.0.0.5"}})
+    plain = render("etcd", "etcd.env.j2", **member)
     assert 'ETCD_ADVERTISE_CLIENT_URLS="http://10.0.0.5:2379"' in plain
     assert "CERT" not in plain
-    tls = render("etcd", "etcd.env.j2", filesync_address="10.0.0.5", etcd_tls_enabled=True)
+    assert 'ETCD_NAME="node1"' in plain
+    tls = render("etcd", "etcd.env.j2", etcd_tls_enabled=True, **member)
     assert 'ETCD_ADVERTISE_CLIENT_URLS="https://10.0.0.5:2379"' in tls
     assert 'ETCD_PEER_CLIENT_CERT_AUTH="true"' in tls and 'ETCD_CLIENT_CERT_AUTH="true"' in tls
 
