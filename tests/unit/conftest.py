@@ -4,10 +4,12 @@ import json
 import os
 import pathlib
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 
 import pytest
 
@@ -75,4 +77,45 @@ def mariadb():
     yield {"login_unix_socket": sock, "login_user": "root"}
     server.terminate()
     server.wait(30)
+    shutil.rmtree(base, ignore_errors=True)
+
+
+def _free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def etcd():
+    """A throw-away single-member etcd (etcd-server's /usr/bin/etcd) on 127.0.0.1, random ports, temporary data.
+
+    `make test` installs etcd-server; without it these tests fail, they are
+    not skipped. Yields the client endpoint as host:port and as a URL.
+    """
+    binary = shutil.which("etcd") or "/usr/bin/etcd"
+    assert os.path.exists(binary), "etcd is missing: apt-get install etcd-server (make test does)"
+    base = tempfile.mkdtemp(prefix="filesync-etcd-")
+    client, peer = "http://127.0.0.1:%d" % _free_port(), "http://127.0.0.1:%d" % _free_port()
+    log = open(os.path.join(base, "log"), "w")
+    server = subprocess.Popen([binary, "--name", "unit", "--data-dir", os.path.join(base, "data"),
+                               "--listen-client-urls", client, "--advertise-client-urls", client,
+                               "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
+                               "--initial-cluster", "unit=" + peer, "--initial-cluster-state", "new"],
+                              stdout=subprocess.DEVNULL, stderr=log)
+    direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    deadline = time.time() + 60
+    while True:
+        assert server.poll() is None and time.time() < deadline, open(os.path.join(base, "log")).read()
+        try:
+            with direct.open(client + "/health", timeout=2) as answer:
+                if json.loads(answer.read()).get("health") == "true":
+                    break
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.2)
+    yield {"endpoint": client[len("http://"):], "url": client}
+    server.terminate()
+    server.wait(30)
+    log.close()
     shutil.rmtree(base, ignore_errors=True)
