@@ -6,8 +6,11 @@
 #   mariadb-client-core's my_print_defaults,  the real readers that tests/unit/test_hostile_values.py
 #   python3-gi and gir1.2-glib-2.0            reads config values back with: MariaDB option files,
 #                                             GLib's GKeyFile (through /usr/bin/python3)
+#   etcd-server, etcd-client                  a throw-away etcd (/usr/bin/etcd, random ports) for the
+#                                             etcd client and dtable module unit tests; the package's
+#                                             own service, where the init system starts it, is not used
 set -euo pipefail
-wanted=(mariadb-server-core mariadb-client-core shellcheck python3-gi gir1.2-glib-2.0)
+wanted=(mariadb-server-core mariadb-client-core shellcheck python3-gi gir1.2-glib-2.0 etcd-server etcd-client)
 missing=()
 for package in "${wanted[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
