@@ -204,16 +204,8 @@ from urllib.error import HTTPError
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_text
 
-from ansible_collections.filesync.cluster.plugins.module_utils.etcd_gateway import (
-    REQUEST_ERRORS,
-    EtcdGateway,
-    EtcdGatewayError,
-    error_text,
-    etcd_argument_spec,
-    is_transient,
-    probe,
-    request,
-)
+from ansible_collections.filesync.cluster.plugins.module_utils.etcd_gateway import EtcdGateway, EtcdGatewayError, etcd_argument_spec
+from ansible_collections.filesync.cluster.plugins.module_utils.http_client import REQUEST_ERRORS, error_text, is_transient, probe, request
 
 
 def parse(text, otherwise):

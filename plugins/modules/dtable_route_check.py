@@ -119,7 +119,7 @@ import re
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.filesync.cluster.plugins.module_utils.etcd_gateway import probe
+from ansible_collections.filesync.cluster.plugins.module_utils.http_client import probe
 
 FIRST_CHARACTERS = "0123456789abcdef"
 NAME = r"[A-Za-z0-9_.-]+"

@@ -128,3 +128,32 @@ def test_firewall_rules_open_ports_to_their_clients_only():
     assert "tcp dport 11001 ip saddr { 10.0.0.17, 10.0.0.14, 127.0.0.1 } accept" in rules
     assert "tcp dport 11211 ip saddr { 10.0.0.14, 10.0.0.15, 10.0.0.16, 127.0.0.1 } accept" in rules
     assert "tcp dport 11001 drop" in rules and "tcp dport 11211 drop" in rules
+
+
+def node_state(user, group, share_owner=(2000, 2000)):
+    """What host_state returns to Seafile's preflight on a node (the share of the default storage path)."""
+    share = {"exists": True, "isdir": True, "islnk": False, "uid": share_owner[0], "gid": share_owner[1], "mode": "0770"}
+    return {"paths": {"/srv/filesync": share}, "users": {"seafile": user}, "groups": {"seafile": group}, "files": {}}
+
+
+@pytest.mark.parametrize("user, group", [
+    ({"uid": 2001, "gid": 2000, "home": "/opt/seafile", "shell": "/usr/sbin/nologin"}, {"gid": 2000}),
+    ({"uid": 2000, "gid": 2001, "home": "/opt/seafile", "shell": "/usr/sbin/nologin"}, {"gid": 2000}),
+    ({"uid": 2000, "gid": 2000, "home": "/opt/seafile", "shell": "/usr/sbin/nologin"}, {"gid": 2001}),
+])
+def test_preflight_refuses_a_service_user_or_group_with_other_ids(user, group):
+    refusals = render_value("seafile_node", "__seafile_node_state_refusals", __seafile_node_state=node_state(user, group),
+                            seafile_node_uid=2000, seafile_node_gid=2000)
+    assert refusals == ["On node1: user seafile has UID %s / GID %s, group seafile GID %s. Every node must see the same shared "
+                        "folder, owned by UID 2000 / GID 2000 (seafile_node_uid/gid, the Seafile user on every node): mount the "
+                        "share there (nfs role) and chown it, or set seafile_node_uid/gid to its owner."
+                        % (user["uid"], user["gid"], group["gid"])]
+
+
+@pytest.mark.parametrize("user, group", [
+    ({"uid": 2000, "gid": 2000, "home": "/srv/filesync", "shell": "/bin/sh"}, {"gid": 2000}),  # made by the nfs role
+    (None, None),  # not there yet: the role creates them
+])
+def test_preflight_accepts_a_missing_service_user_or_one_with_the_right_ids(user, group):
+    assert render_value("seafile_node", "__seafile_node_state_refusals", __seafile_node_state=node_state(user, group),
+                        seafile_node_uid=2000, seafile_node_gid=2000) == []
