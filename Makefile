@@ -28,12 +28,21 @@ docker:
 	tools/ensure-docker.sh
 
 image: docker
-	tools/build-image.sh
+	tools/build-image.sh bookworm
+	tools/build-image.sh trixie
+
+# make lab: the Seafile lab (site.yml); make lab SCENARIO=seatable: the
+# SeaTable lab (FILESYNC_SEATABLE_MODE=etcd for the etcd cluster).
+SCENARIO ?= default
+export SCENARIO
+LAB_INVENTORY := $(if $(filter seatable,$(SCENARIO)),inventories/lab-seatable,inventories/lab)
+LAB_PREPARE := $(if $(filter seatable,$(SCENARIO)),molecule/shared/prepare-seatable.yml,molecule/shared/prepare.yml)
+LAB_PLAYBOOK := $(if $(filter seatable,$(SCENARIO)),playbooks/seatable.yml,site.yml)
 
 lab: venv image
 	tools/lab.sh up
-	ansible-playbook molecule/shared/prepare.yml -i inventories/lab
-	ansible-playbook site.yml -i inventories/lab
+	ansible-playbook $(LAB_PREPARE) -i $(LAB_INVENTORY)
+	ansible-playbook $(LAB_PLAYBOOK) -i $(LAB_INVENTORY)
 	tools/lab.sh status
 
 lab-status: venv

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Build the lab's base image (Debian bookworm with systemd and python3) when it
-# is missing. No registry is needed: debootstrap from the Debian mirror this
+# Build a lab base image (Debian with systemd and python3) when it is missing:
+#   tools/build-image.sh [bookworm|trixie]   (default bookworm)
+# The SeaTable nodes run trixie, whose packages include Docker Compose v2. No registry is needed: debootstrap from the Debian mirror this
 # machine already uses, then `docker import`.
 set -euo pipefail
-image=${FILESYNC_LAB_IMAGE:-filesync/debian-systemd:bookworm}
+suite=${1:-bookworm}
+image=filesync/debian-systemd:$suite
 
 if docker image inspect "$image" >/dev/null 2>&1; then
   exit 0
@@ -23,10 +25,10 @@ trap 'rm -rf "$rootfs"' EXIT
 echo "building $image from $mirror" >&2
 debootstrap --variant=minbase \
   --include=python3,python3-apt,systemd,systemd-sysv,dbus,iproute2,procps,ca-certificates \
-  bookworm "$rootfs" "$mirror" >/dev/null
+  "$suite" "$rootfs" "$mirror" >/dev/null
 cat >"$rootfs/etc/apt/sources.list" <<SRC
-deb $mirror bookworm main
-deb $mirror bookworm-updates main
+deb $mirror $suite main
+deb $mirror $suite-updates main
 SRC
 # Units that make no sense in a container and slow its boot.
 for unit in systemd-remount-fs.service getty.target console-getty.service \

@@ -3,18 +3,33 @@
 # as in inventories/lab/hosts.yml. Seed 002's layout: lab-node1..3 run
 # Galera, memcached and etcd and mount the NFS share; lab-lb1 runs HAProxy
 # and the NFS server.
-#   tools/lab.sh up | status | destroy
+# SCENARIO=seatable: the SeaTable lab of inventories/lab-seatable (Debian 13
+# containers; st-node1..3 run Docker inside).
+#   [SCENARIO=seatable] tools/lab.sh up | status | destroy
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-image=${FILESYNC_LAB_IMAGE:-filesync/debian-systemd:bookworm}
-network=filesync-lab
-nodes=(lab-node1 lab-node2 lab-node3 lab-lb1)
+scenario=${SCENARIO:-default}
+if [ "$scenario" = seatable ]; then
+  image=filesync/debian-systemd:trixie
+  network=filesync-lab-seatable
+  nodes=(st-node1 st-node2 st-node3 st-lb1)
+  inventory=$root/inventories/lab-seatable/hosts.yml
+else
+  image=filesync/debian-systemd:bookworm
+  network=filesync-lab
+  nodes=(lab-node1 lab-node2 lab-node3 lab-lb1)
+  inventory=$root/inventories/lab/hosts.yml
+fi
 
 create() {
   local name=$1
   # NET_ADMIN: the Seafile nodes load their nftables rules.
   local extra=(--cap-add NET_ADMIN)
-  if [ "$name" != lab-lb1 ]; then
+  if [ "$scenario" = seatable ]; then
+    # Docker inside: every capability but CAP_SYS_RESOURCE, which this
+    # machine's Docker cannot grant.
+    case "$name" in st-node*) extra+=(--cap-add ALL --cap-drop SYS_RESOURCE) ;; esac
+  elif [ "$name" != lab-lb1 ]; then
     # The shared mount of the Seafile nodes: the containers cannot mount NFS,
     # so one Docker volume stands in for it (the export is proved with
     # NFS-Ganesha on lab-lb1).
@@ -65,6 +80,6 @@ destroy() {
 case "${1:-}" in
   up) up ;;
   destroy) destroy ;;
-  status) exec python3 "$root/tools/lab_status.py" "$root/inventories/lab/hosts.yml" ;;
+  status) exec python3 "$root/tools/lab_status.py" "$inventory" ;;
   *) echo "usage: $0 up|status|destroy" >&2; exit 2 ;;
 esac

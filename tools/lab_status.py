@@ -52,6 +52,51 @@ def address(host):
     return out.split()[0] if out else "?"
 
 
+HTTP_GET = ("import urllib.request, sys\n"
+            "try:\n"
+            "    r = urllib.request.urlopen(%r, timeout=5); print(r.status); print(r.read().decode())\n"
+            "except Exception as e:\n"
+            "    print(getattr(e, 'code', 0)); print(e)")
+
+
+def http_get(host, url):
+    rc, out, err = run(host, "python3", "-c", HTTP_GET % url)
+    status, _, body = out.partition("\n")
+    return (int(status) if status.isdigit() else 0), body
+
+
+def seatable_rows(groups, row):
+    """dtable-web, each dtable-server, and the bucket map (etcd mode) or the routing map (prefix mode)."""
+    for host in groups.get("seatable_web", []):
+        status, body = http_get(host, "http://127.0.0.1:8000/api2/ping/")
+        row("seatable", host, "dtable-web %s" % ("answers" if status == 200 else "down (%s)" % status), status == 200)
+    for host in groups.get("dtable_servers", []):
+        status, body = http_get(host, "http://127.0.0.1:5000/ping/")
+        row("seatable", host, "dtable-server %s" % ("answers" if status == 200 else "down (%s)" % status), status == 200)
+    proxy = (groups.get("dtable_proxy") or [None])[0]
+    if not proxy:
+        return
+    status, body = http_get(proxy, "http://127.0.0.1:5555/buckets/")
+    if status == 200:
+        # The lab stand-in's map: bucket (two first characters) -> node_id.
+        buckets = json.loads(body)
+        counts = {}
+        for node in buckets.values():
+            counts[node] = counts.get(node, 0) + 1
+        detail = "etcd buckets: " + ", ".join("%s %d" % item for item in sorted(counts.items()))
+        row("seatable", proxy, detail, sum(counts.values()) == 256)
+        return
+    rc, conf, err = run(proxy, "cat", "/etc/seatable-router/nginx.conf")
+    routes = {}
+    for line in conf.splitlines():
+        line = line.strip()
+        if line.startswith('"~^'):
+            char, node = line[3:].split('"', 1)
+            routes.setdefault(node.strip(" ;"), []).append(char)
+    detail = "routing map: " + ", ".join("%s -> %s" % ("".join(chars), node) for node, chars in sorted(routes.items()))
+    row("seatable", proxy, detail if routes else "no routing map", sum(len(c) for c in routes.values()) == 16)
+
+
 def main(inventory):
     groups = groups_of(inventory)
     rows, healthy = [], True
@@ -142,6 +187,8 @@ def main(inventory):
         rc, out, err = run(groups["seafile_nodes"][0], "grep", "-h", "Expiration", "/opt/seafile/seafile-license.txt")
         expiry = out.split("=")[-1].strip().strip('"') if rc == 0 else "missing"
         row("seafile", "license", "seafile-license.txt expires %s" % expiry, rc == 0)
+
+    seatable_rows(groups, row)
 
     width = [max(len(r[i]) for r in rows) for i in range(4)] if rows else [0] * 4
     print("%-*s  %-*s  %-*s  %s" % (width[0], "TIER", width[1], "HOST", width[2], "STATE", "HEALTH"))
