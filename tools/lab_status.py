@@ -61,7 +61,7 @@ HTTP_GET = ("import urllib.request, sys\n"
 
 def http_get(host, url):
     rc, out, err = run(host, "python3", "-c", HTTP_GET % url)
-    status, _, body = out.partition("\n")
+    status, body = (out.split("\n", 1) + [""])[:2]
     return (int(status) if status.isdigit() else 0), body
 
 
