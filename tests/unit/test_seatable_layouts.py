@@ -202,13 +202,7 @@ def test_compose_environment_by_version_and_tier(version, mode, host):
         assert references == {}
 
 
-API_GATEWAY_CASES = [pytest.param(version, mode, host, marks=pytest.mark.xfail(
-    strict=True, reason="ENABLE_API_GATEWAY is in __seatable_switches for every version from 4.0, so SeaTable 4.0-4.3 get "
-                        "ENABLE_API_GATEWAY=false, a switch those versions do not have (the gateway is 4.4)"))
-                     if (4, 0) <= v(version) < (4, 4) else (version, mode, host) for version, mode, host in CASES]
-
-
-@pytest.mark.parametrize("version, mode, host", API_GATEWAY_CASES)
+@pytest.mark.parametrize("version, mode, host", CASES)
 def test_the_api_gateway_switch_only_from_4_4(version, mode, host):
     env = compose_environment(version, mode, host)
     if v(version) >= (4, 4):
@@ -325,9 +319,6 @@ def test_an_empty_redis_password_is_accepted_before_5_2():
     assert refusals(variables("5.1.0", "etcd", "web1", seatable_redis_password="")) == []
 
 
-@pytest.mark.xfail(strict=True, reason="dtable_web_settings.py.j2 reads memcached_servers before 5.2, but neither the seatable "
-                                       "defaults nor its preflight (galera and etcd endpoints only) define it: the role fails "
-                                       "with 'memcached_servers' is undefined for SeaTable 3.x-5.1")
 def test_memcached_servers_are_known_before_5_2():
     preflight = yaml.safe_load((PROJECT / "roles/seatable/tasks/preflight.yml").read_text())
     imported = [task.get("ansible.builtin.import_role", {}) for task in preflight]

@@ -67,7 +67,7 @@ def test_a_dead_server_expires_and_rebalance_moves_its_buckets(groups, node, py,
 def test_dtable_web_sends_browsers_to_the_server_that_holds_the_base(groups, py):
     mapping = buckets(py, groups)
     script = ("st, body, cookies = call('POST', 'http://127.0.0.1/accounts/login/', json.dumps({'email': 'e@example.com', 'password': 'x'}).encode())\n"
-              "cookie = cookies[0].split(';')[0]\n"
+              "cookie = next(c.split(';')[0] for c in cookies if c.startswith('sessionid='))\n"
               "uuid = %r\n"
               "call('POST', 'http://127.0.0.1/api/v2.1/dtables/', json.dumps({'name': 'b', 'uuid': uuid}).encode(), cookie)\n"
               "print(json.dumps(json.loads(call('GET', 'http://127.0.0.1/api/v2.1/dtables/%%s/access-token/' %% uuid, None, cookie)[1])))\n")
