@@ -48,8 +48,10 @@ def run(host, *argv):
 
 
 def address(host):
-    out = run(host, "hostname", "-I")[1]
-    return out.split()[0] if out else "?"
+    """The lab network's address (not `hostname -I`: a node running Docker has docker0's too)."""
+    proc = subprocess.run(["docker", "inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}", host],
+                          capture_output=True, text=True, check=False)
+    return (proc.stdout.split() or ["?"])[0]
 
 
 HTTP_GET = ("import urllib.request, sys\n"

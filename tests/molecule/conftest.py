@@ -65,8 +65,10 @@ def node():
 @pytest.fixture(scope="session")
 def address(node):
     def get(name):
-        out = node(name).check_output("ip -4 -o addr show scope global")
-        return re.search(r"inet ([0-9.]+)/", out).group(1)
+        # The default route's source, as Ansible's default_ipv4 (a node that
+        # runs Docker also has docker0's address).
+        out = node(name).check_output("ip -4 -o route get 192.0.2.1")
+        return re.search(r" src ([0-9.]+)", out).group(1)
 
     return get
 
