@@ -61,7 +61,7 @@ def etcd_endpoints():
 def strict_json(text):
     """json.loads, refusing NaN/Infinity and duplicate keys too."""
     def no_duplicates(pairs):
-        keys = [key for key, _ in pairs]
+        keys = [pair[0] for pair in pairs]
         assert len(keys) == len(set(keys)), "duplicate keys: %s" % keys
         return dict(pairs)
 

@@ -48,7 +48,8 @@ def test_a_leftover_controller_file(playbook, leftover, groups):
 def test_secrets_that_differ_between_nodes(playbook, node, groups):
     host = node(groups["dtable_servers"][0])
     path = "/opt/seatable-compose/.env" if MODE == "prefix" else CONF + "/dtable_web_settings.py"
-    host.check_output("cp %s /tmp/secret-backup && sed -i \"s/^SECRET_KEY = \\\"/SECRET_KEY = \\\"other/; s/^JWT_PRIVATE_KEY='/JWT_PRIVATE_KEY='other/\" %s", path, path)
+    edit = "s/^SECRET_KEY = \\\"/SECRET_KEY = \\\"other/; s/^JWT_PRIVATE_KEY='/JWT_PRIVATE_KEY='other/"
+    host.check_output("cp %s /tmp/secret-backup && sed -i \"%s\" %s" % (path, edit, path))
     try:
         refused(playbook("seatable.yml"), "The SeaTable nodes hold 2 different")
     finally:
