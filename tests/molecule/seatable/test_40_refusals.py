@@ -108,3 +108,15 @@ def test_standin_refuses_json_with_comments(node, groups):
     out = standin(node, groups, "sed -i '1a // comment' /tmp/st-shared/seatable/conf/dtable_server_config.json",
                   "-e ENABLE_DTABLE_WEB=false -e ENABLE_DTABLE_SERVER=true -e SEATABLE_START_MODE=cluster")
     assert out.rc == 1 and "REFUSED" in out.stdout + out.stderr
+
+
+def test_standin_refuses_a_missing_secret(node, groups):
+    if MODE == "prefix":  # 6.2: the JWT key comes from .env
+        env = "-e ENABLE_DTABLE_WEB=false -e SEATABLE_START_MODE=cluster -e DB_HOST=db -e DB_ROOT_PASSWD=x -e REDIS_HOST=r -e REDIS_PASSWORD=x"
+        out = standin(node, groups, "true", env)
+        wanted = "JWT_PRIVATE_KEY"
+    else:  # 5.2: from dtable_server_config.json
+        out = standin(node, groups, "sed -i '/\"private_key\"/d' /tmp/st-shared/seatable/conf/dtable_server_config.json",
+                      "-e ENABLE_DTABLE_WEB=false -e ENABLE_DTABLE_SERVER=true -e SEATABLE_START_MODE=cluster")
+        wanted = "private_key"
+    assert out.rc == 1 and "REFUSED" in out.stdout and wanted in out.stdout, out.stdout + out.stderr
