@@ -9,8 +9,10 @@
 #   etcd-server, etcd-client                  a throw-away etcd (/usr/bin/etcd, random ports) for the
 #                                             etcd client and dtable module unit tests; the package's
 #                                             own service, where the init system starts it, is not used
+#   default-jre-headless                      java.util.Properties, the real reader and writer of the
+#                                             java_properties module's unit tests (single-file source launch)
 set -euo pipefail
-wanted=(mariadb-server-core mariadb-client-core shellcheck python3-gi gir1.2-glib-2.0 etcd-server etcd-client)
+wanted=(mariadb-server-core mariadb-client-core shellcheck python3-gi gir1.2-glib-2.0 etcd-server etcd-client default-jre-headless)
 missing=()
 for package in "${wanted[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
