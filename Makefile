@@ -32,12 +32,13 @@ image: docker
 	tools/build-image.sh trixie
 
 # make lab: the Seafile lab (site.yml); make lab SCENARIO=seatable: the
-# SeaTable lab (FILESYNC_SEATABLE_MODE=etcd for the etcd cluster).
+# SeaTable lab (FILESYNC_SEATABLE_MODE=etcd for the etcd cluster);
+# make lab SCENARIO=powerfolder: the PowerFolder lab.
 SCENARIO ?= default
 export SCENARIO
-LAB_INVENTORY := $(if $(filter seatable,$(SCENARIO)),inventories/lab-seatable,inventories/lab)
-LAB_PREPARE := $(if $(filter seatable,$(SCENARIO)),molecule/shared/prepare-seatable.yml,molecule/shared/prepare.yml)
-LAB_PLAYBOOK := $(if $(filter seatable,$(SCENARIO)),playbooks/seatable.yml,site.yml)
+LAB_INVENTORY := $(if $(filter default,$(SCENARIO)),inventories/lab,inventories/lab-$(SCENARIO))
+LAB_PREPARE := $(if $(filter default,$(SCENARIO)),molecule/shared/prepare.yml,molecule/shared/prepare-$(SCENARIO).yml)
+LAB_PLAYBOOK := $(if $(filter default,$(SCENARIO)),site.yml,playbooks/$(SCENARIO).yml)
 
 lab: venv image
 	tools/lab.sh up

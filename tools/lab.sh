@@ -5,7 +5,9 @@
 # and the NFS server.
 # SCENARIO=seatable: the SeaTable lab of inventories/lab-seatable (Debian 13
 # containers; st-node1..3 run Docker inside).
-#   [SCENARIO=seatable] tools/lab.sh up | status | destroy
+# SCENARIO=powerfolder: the PowerFolder lab of inventories/lab-powerfolder
+# (pf-node1..3: Galera and PowerFolder; pf-lb1: HAProxy and the NFS server).
+#   [SCENARIO=seatable|powerfolder] tools/lab.sh up | status | destroy
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 scenario=${SCENARIO:-default}
@@ -14,6 +16,11 @@ if [ "$scenario" = seatable ]; then
   network=filesync-lab-seatable
   nodes=(st-node1 st-node2 st-node3 st-lb1)
   inventory=$root/inventories/lab-seatable/hosts.yml
+elif [ "$scenario" = powerfolder ]; then
+  image=filesync/debian-systemd:bookworm
+  network=filesync-lab-powerfolder
+  nodes=(pf-node1 pf-node2 pf-node3 pf-lb1)
+  inventory=$root/inventories/lab-powerfolder/hosts.yml
 else
   image=filesync/debian-systemd:bookworm
   network=filesync-lab
@@ -29,13 +36,13 @@ create() {
     # Docker inside: every capability but CAP_SYS_RESOURCE, which this
     # machine's Docker cannot grant.
     case "$name" in st-node*) extra+=(--cap-add ALL --cap-drop SYS_RESOURCE) ;; esac
-  elif [ "$name" != lab-lb1 ]; then
-    # The shared mount of the Seafile nodes: the containers cannot mount NFS,
-    # so one Docker volume stands in for it (the export is proved with
-    # NFS-Ganesha on lab-lb1).
-    extra+=(-v filesync-lab-shared:/srv/filesync)
+  elif [ "${name#*-}" != lb1 ]; then
+    # The shared mount of the application nodes: the containers cannot mount
+    # NFS, so one Docker volume stands in for it (the export is proved with
+    # NFS-Ganesha on the lb1 container).
+    extra+=(-v "$network-shared:/srv/filesync")
   fi
-  if [ "$name" = lab-lb1 ]; then
+  if [ "${name#*-}" = lb1 ] && [ "$scenario" != seatable ]; then
     # NFS-Ganesha's VFS backend needs file handles (tmpfs has them,
     # overlayfs does not) and CAP_DAC_READ_SEARCH for open_by_handle_at.
     extra+=(--cap-add DAC_READ_SEARCH --tmpfs /srv/nfs)
@@ -73,7 +80,7 @@ up() {
 destroy() {
   docker rm -f "${nodes[@]}" >/dev/null 2>&1 || true
   docker network rm "$network" >/dev/null 2>&1 || true
-  docker volume rm filesync-lab-shared >/dev/null 2>&1 || true
+  docker volume rm "$network-shared" >/dev/null 2>&1 || true
   echo "lab removed"
 }
 

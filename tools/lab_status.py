@@ -99,6 +99,25 @@ def seatable_rows(groups, row):
     row("seatable", proxy, detail if routes else "no routing map", sum(len(c) for c in routes.values()) == 16)
 
 
+def powerfolder_rows(groups, row):
+    """Each node: service, web port, identity and data port; the nodeids distinct."""
+    ids = {}
+    for host in groups.get("powerfolder_nodes", []):
+        active = run(host, "systemctl", "is-active", "powerfolder")[1] == "active"
+        status, body = http_get(host, "http://%s:8080/health" % address(host))
+        health = json.loads(body) if status == 200 else {}
+        ids[host] = health.get("nodeid", "")
+        code = "import socket; print(socket.create_connection((%r, 1337), timeout=3).recv(200).decode().strip())" % address(host)
+        rc, greeting, err = run(host, "python3", "-c", code)
+        ok = active and status == 200 and rc == 0 and ids[host] in greeting
+        row("powerfolder", host, "%s, web %s, nodeid %s, data port %s" % (
+            "active" if active else "NOT active", "answers" if status == 200 else "down (%s)" % status,
+            ids[host] or "none", "answers" if rc == 0 else "closed"), ok)
+    if ids:
+        distinct = len(set(ids.values())) == len(ids) and all(ids.values())
+        row("powerfolder", "nodeids", "distinct" if distinct else "MISSING OR SHARED: %s" % ids, distinct)
+
+
 def main(inventory):
     groups = groups_of(inventory)
     rows, healthy = [], True
@@ -191,6 +210,7 @@ def main(inventory):
         row("seafile", "license", "seafile-license.txt expires %s" % expiry, rc == 0)
 
     seatable_rows(groups, row)
+    powerfolder_rows(groups, row)
 
     width = [max(len(r[i]) for r in rows) for i in range(4)] if rows else [0] * 4
     print("%-*s  %-*s  %-*s  %s" % (width[0], "TIER", width[1], "HOST", width[2], "STATE", "HEALTH"))

@@ -11,15 +11,15 @@ short_description: Set or remove keys of a Java properties file, judged by parse
 version_added: 0.2.0
 description:
   - Sets and removes individual keys of a Java properties file (the format
-    C(java.util.Properties) reads: ISO-8859-1, C(key=value), C(#) and C(!)
-    comments, backslash escapes and continued lines), for files an
-    application also rewrites itself, such as PowerFolder's C(PowerFolder.config).
+    C(java.util.Properties) reads, in ISO-8859-1, with C(key=value) lines,
+    C(#) and C(!) comments, backslash escapes and continued lines), for files
+    an application also rewrites itself, such as PowerFolder's C(PowerFolder.config).
   - Reads the file as C(java.util.Properties.load) does and reports C(changed)
     only when the parsed value of a managed key changes, or the file's owner,
     group or mode; a file the application rewrote (other order, other escapes,
     a new date comment) whose values are the same is left alone.
-  - Leaves everything else as it is: other keys, comments, blank lines and
-    order. A changed key is rewritten in place (where it last occurred, the
+  - Leaves everything else as it is (other keys, comments, blank lines and
+    order). A changed key is rewritten in place (where it last occurred, the
     occurrence Java keeps; earlier duplicates are dropped); a new key is
     appended.
   - Writes keys and values as C(java.util.Properties.store) does, so every
@@ -41,8 +41,8 @@ options:
     default: {}
   secret_properties:
     description:
-      - Like O(properties), for values that must not be shown (passwords):
-        hidden from logs and masked in the diff.
+      - Like O(properties), for values that must not be shown (passwords),
+        which are hidden from logs and masked in the diff.
     type: dict
     default: {}
   remove:
@@ -70,14 +70,14 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
+    description: Reports what would change (and RV(changed_keys)), writes nothing.
   diff_mode:
     support: full
-  platform:
-    platforms: posix
+    description: Shows the file before and after, values of O(secret_properties) masked.
 notes:
   - Keys must not be empty and may not be both set and removed.
 author:
-  - filesync.cluster maintainers
+  - filesync.cluster maintainers (@filesync)
 """
 
 EXAMPLES = r"""

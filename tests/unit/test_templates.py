@@ -29,12 +29,14 @@ def test_seafile_layout_follows_the_vendor_sample():
         assert "server seafile_nodes1 10.0.0.11:%d check port 11001" % port in lines
 
 
-def test_powerfolder_layout_sticks_clients_for_five_minutes():
+def test_powerfolder_layout_sticks_browsers_and_the_tunnel_for_more_than_five_minutes():
     config = haproxy(layouts()["powerfolder"], ("powerfolder_nodes", 2))
-    for name in ("powerfolder-http", "powerfolder-https"):
-        lines = section(config, name)
-        assert "stick-table type ip size 200k expire 5m" in lines and "stick on src" in lines
-        assert "server powerfolder_nodes2 10.0.0.12:8080 check" in lines
+    lines = section(config, "powerfolder")
+    assert "bind *:80" in lines and "bind *:443 ssl crt /etc/haproxy/certs/powerfolder.pem" in lines
+    assert "cookie PFSERVERID insert indirect nocache" in lines
+    assert "stick-table type string len 128 size 200k expire 30m" in lines and "stick on url_param(rpcid)" in lines
+    assert "option httpchk GET /" in lines and "http-check expect rstatus ^(200|302)$" in lines
+    assert "server powerfolder_nodes2 10.0.0.12:8080 check cookie powerfolder_nodes2" in lines
 
 
 def test_galera_layout_has_one_writer_and_backups_checked_on_9200():
