@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmark, per lab (the Seafile lab, then the SeaTable lab): converge from
+# Benchmark, per lab (the Seafile lab, the SeaTable lab, the PowerFolder lab): converge from
 # fresh containers, re-run it (idempotent), then time a floor playbook with the
 # same hosts and the same number of tasks per host, each a no-op module call
 # (ansible.builtin.ping). Writes bench/results.json: one entry per lab.
@@ -38,6 +38,7 @@ bench_lab() {
 
 bench_lab seafile default inventories/lab molecule/shared/prepare.yml site.yml
 bench_lab seatable seatable inventories/lab-seatable molecule/shared/prepare-seatable.yml playbooks/seatable.yml
+bench_lab powerfolder powerfolder inventories/lab-powerfolder molecule/shared/prepare-powerfolder.yml playbooks/powerfolder.yml
 python3 -c "import json, sys; print(json.dumps({n: json.load(open('tests/output/bench/%s/results.json' % n)) for n in sys.argv[1:]}, indent=2, sort_keys=True))" \
-  seafile seatable >"$out/results.json"
+  seafile seatable powerfolder >"$out/results.json"
 cat "$out/results.json"
