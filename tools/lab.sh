@@ -7,7 +7,9 @@
 # containers; st-node1..3 run Docker inside).
 # SCENARIO=powerfolder: the PowerFolder lab of inventories/lab-powerfolder
 # (pf-node1..3: Galera and PowerFolder; pf-lb1: HAProxy and the NFS server).
-#   [SCENARIO=seatable|powerfolder] tools/lab.sh up | status | destroy
+# SCENARIO=aegir: the Aegir Pack lab of inventories/lab-aegir (ag-master
+# exports the platforms; ag-web1 and ag-web2 are the web slaves).
+#   [SCENARIO=seatable|powerfolder|aegir] tools/lab.sh up | status | destroy
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 scenario=${SCENARIO:-default}
@@ -21,6 +23,11 @@ elif [ "$scenario" = powerfolder ]; then
   network=filesync-lab-powerfolder
   nodes=(pf-node1 pf-node2 pf-node3 pf-lb1)
   inventory=$root/inventories/lab-powerfolder/hosts.yml
+elif [ "$scenario" = aegir ]; then
+  image=filesync/debian-systemd:bookworm
+  network=filesync-lab-aegir
+  nodes=(ag-master ag-web1 ag-web2)
+  inventory=$root/inventories/lab-aegir/hosts.yml
 else
   image=filesync/debian-systemd:bookworm
   network=filesync-lab
@@ -36,6 +43,11 @@ create() {
     # Docker inside: every capability but CAP_SYS_RESOURCE, which this
     # machine's Docker cannot grant.
     case "$name" in st-node*) extra+=(--cap-add ALL --cap-drop SYS_RESOURCE) ;; esac
+  elif [ "$scenario" = aegir ]; then
+    # The platforms: one Docker volume on every Pack host stands in for the
+    # NFS mount (ext4 underneath: NFS-Ganesha on the master can export it).
+    extra+=(-v "$network-shared:/var/aegir/platforms")
+    if [ "$name" = ag-master ]; then extra+=(--cap-add DAC_READ_SEARCH); fi
   elif [ "${name#*-}" != lb1 ]; then
     # The shared mount of the application nodes: the containers cannot mount
     # NFS, so one Docker volume stands in for it (the export is proved with

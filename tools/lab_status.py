@@ -118,6 +118,28 @@ def powerfolder_rows(groups, row):
         row("powerfolder", "nodeids", "distinct" if distinct else "MISSING OR SHARED: %s" % ids, distinct)
 
 
+def aegir_rows(groups, row):
+    """The Pack: the master's export and key, each slave's web server, mount and SSH trust."""
+    masters, slaves = groups.get("aegir_master", []), groups.get("aegir_web", [])
+    for master in masters:
+        rc, ids, err = run(master, "id", "-u", "aegir")
+        key = run(master, "test", "-s", "/var/aegir/.ssh/id_ed25519.pub")[0] == 0
+        active = run(master, "systemctl", "is-active", "nfs-ganesha")[1] == "active"
+        row("aegir", master, "master: aegir UID %s, key %s, export %s" % (
+            ids or "?", "present" if key else "MISSING", "served" if active else "DOWN"), rc == 0 and key and active)
+        for slave in slaves:
+            web = run(slave, "systemctl", "is-active", "apache2")[1] == "active"
+            uid = run(slave, "id", "-u", "aegir")[1]
+            export = run(slave, "nfs-ls", "nfs://%s/var/aegir/platforms?uid=%s&gid=%s" % (address(master), uid, uid))[0] == 0
+            mount = run(slave, "systemctl", "is-enabled", "var-aegir-platforms.mount")[0] in (0, 1)
+            trust = run(master, "runuser", "-u", "aegir", "--", "ssh", "-o", "BatchMode=yes", slave, "sudo", "-n",
+                        "/usr/sbin/apache2ctl", "-t")[0] == 0
+            row("aegir", slave, "slave: apache %s, aegir UID %s, export %s, mount unit %s, SSH+sudo from master %s" % (
+                "active" if web else "DOWN", uid or "?", "readable" if export else "NOT readable",
+                "loaded" if mount else "missing", "works" if trust else "FAILS"),
+                web and uid == ids and export and mount and trust)
+
+
 def main(inventory):
     groups = groups_of(inventory)
     rows, healthy = [], True
@@ -211,6 +233,7 @@ def main(inventory):
 
     seatable_rows(groups, row)
     powerfolder_rows(groups, row)
+    aegir_rows(groups, row)
 
     width = [max(len(r[i]) for r in rows) for i in range(4)] if rows else [0] * 4
     print("%-*s  %-*s  %-*s  %s" % (width[0], "TIER", width[1], "HOST", width[2], "STATE", "HEALTH"))
