@@ -124,3 +124,12 @@ def test_nfs_mount_unit_mounts_the_export_at_the_same_path():
                   item={"export": "/srv/nfs/filesync", "path": "/srv/filesync", "options": ["rw", "hard"]})
     assert "What=10.0.0.1:/srv/nfs/filesync" in unit and "Where=/srv/filesync" in unit
     assert "Options=rw,hard" in unit and "Type=nfs" in unit
+
+
+def test_grastate_reads_what_galera_writes():
+    from ansible_collections.filesync.cluster.plugins.filter.galera_state import grastate
+    text = ("# GALERA saved state\nversion: 2.1\nuuid:    5ee99582-bb8d-11e2-b8e3-23de375c1d30\n"
+            "seqno:   8204503945773\nsafe_to_bootstrap: 1\n")
+    assert grastate(text) == {"uuid": "5ee99582-bb8d-11e2-b8e3-23de375c1d30", "seqno": 8204503945773, "safe": True}
+    assert grastate(text.replace("8204503945773", "-1").replace("bootstrap: 1", "bootstrap: 0"))["seqno"] == -1
+    assert grastate("") == {"uuid": "00000000-0000-0000-0000-000000000000", "seqno": -1, "safe": False}
