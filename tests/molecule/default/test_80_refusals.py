@@ -70,9 +70,9 @@ def test_haproxy_refuses_a_stats_page_without_password(playbook, unchanged):
             "haproxy_stats_enabled is true but haproxy_stats_password is empty")
 
 
-def test_haproxy_refuses_a_cookie_on_a_tcp_service(playbook, unchanged):
-    service = {"name": "bad", "mode": "tcp", "bind": ["*:9999"], "port": 9999,
-               "servers_group": "galera", "sticky_cookie": "SERVERID"}
+@pytest.mark.parametrize("stickiness", [{"sticky_cookie": "SERVERID"}, {"sticky_url_param": "rpcid"}])
+def test_haproxy_refuses_http_stickiness_on_a_tcp_service(playbook, unchanged, stickiness):
+    service = dict({"name": "bad", "mode": "tcp", "bind": ["*:9999"], "port": 9999, "servers_group": "galera"}, **stickiness)
     refused(playbook("haproxy.yml", extra_vars={"haproxy_services": [service]}, tags="haproxy_preflight"),
             "haproxy_services item 'bad' is not usable")
 
