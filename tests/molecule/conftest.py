@@ -8,6 +8,7 @@ import json
 import os
 import pathlib
 import re
+import signal
 import subprocess
 import time
 
@@ -161,10 +162,13 @@ def playbook(inventory_file, tmp_path_factory):
     """Run one of the collection's playbooks against the scenario's hosts.
 
     Returns (rc, output, recap) where recap maps host -> {ok, changed, failed...}.
+    stop_at: a regular expression; the run is killed (as an operator's
+    Ctrl-C or a lost controller would) as soon as a line of its output
+    matches it.
     """
     inventory_dir = inventory_file.parent
 
-    def run(name, extra_vars=None, extra_inventory=None, limit=None, tags=None):
+    def run(name, extra_vars=None, extra_inventory=None, limit=None, tags=None, stop_at=None):
         cmd = [
             "ansible-playbook",
             str(PROJECT / "playbooks" / name),
@@ -184,6 +188,17 @@ def playbook(inventory_file, tmp_path_factory):
         env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0",
                    ANSIBLE_COLLECTIONS_PATH=str(PROJECT / "collections"),
                    ANSIBLE_CONFIG=str(PROJECT / "ansible.cfg"), FILESYNC_PROJECT_DIR=str(PROJECT))
+        if stop_at:
+            proc = subprocess.Popen(cmd, cwd=PROJECT, env=dict(env, PYTHONUNBUFFERED="1"), stdout=subprocess.PIPE,
+                                    stderr=subprocess.STDOUT, text=True, start_new_session=True)
+            lines = []
+            for line in proc.stdout:
+                lines.append(line)
+                if re.search(stop_at, line):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    break
+            proc.wait()
+            return proc.returncode, "".join(lines), {}
         proc = subprocess.run(cmd, cwd=PROJECT, env=env, capture_output=True, text=True, check=False)
         output = proc.stdout + proc.stderr
         recap = {}
