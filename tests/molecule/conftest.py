@@ -137,6 +137,20 @@ def galera_status(host):
     return json.loads(out)
 
 
+def galera_whole(node, members, size=None):
+    """A predicate for wait_until: every member Synced in the Primary component, the cluster of that size (default: the members)."""
+
+    def check():
+        try:
+            states = [galera_status(node(n)) for n in members]
+        except AssertionError:
+            return False
+        return all(s["wsrep_local_state_comment"] == "Synced" and s["wsrep_cluster_status"] == "Primary"
+                   and s["wsrep_cluster_size"] == str(size or len(members)) for s in states)
+
+    return check
+
+
 def wait_until(predicate, timeout=120, interval=2):
     deadline = time.time() + timeout
     while True:

@@ -2,7 +2,7 @@
 
 import re
 
-from conftest import galera_status, wait_until
+from conftest import galera_status, galera_whole, wait_until
 
 MARKER = "/var/lib/filesync/galera-restart-pending"
 CONFIG = "/etc/mysql/mariadb.conf.d/99-filesync-galera.cnf"
@@ -13,15 +13,6 @@ def max_connections(host):
     return host.check_output("mariadb --batch --skip-column-names --execute 'SELECT @@GLOBAL.max_connections'").strip()
 
 
-def all_synced(node, members):
-    def check():
-        try:
-            states = [galera_status(node(n)) for n in members]
-        except AssertionError:
-            return False
-        return all(s["wsrep_local_state_comment"] == "Synced" and s["wsrep_cluster_size"] == str(len(members))
-                   for s in states)
-    return check
 
 
 def test_a_rolling_restart_killed_half_way_is_finished_by_the_next_run(playbook, groups, node):
@@ -47,7 +38,7 @@ def test_a_rolling_restart_killed_half_way_is_finished_by_the_next_run(playbook,
         events = re.findall(r"^TASK \[filesync\.cluster\.galera : (Start MariaDB, which joins the cluster, on|"
                             r"Restart MariaDB on) (\S+)\]", output, re.M)
         assert events == [("Start MariaDB, which joins the cluster, on", second), ("Restart MariaDB on", third)], output
-        assert wait_until(all_synced(node, members), timeout=60)
+        assert wait_until(galera_whole(node, members), timeout=60)
         for name in members:
             assert max_connections(node(name)) == "502"
             assert not node(name).file(MARKER).exists
@@ -55,7 +46,7 @@ def test_a_rolling_restart_killed_half_way_is_finished_by_the_next_run(playbook,
         node(second).run("systemctl start mariadb")
         rc, output, recap = playbook("galera.yml")
         assert rc == 0, output
-    assert wait_until(all_synced(node, members), timeout=60)
+    assert wait_until(galera_whole(node, members), timeout=60)
 
 
 def test_preflight_waits_for_a_member_still_in_its_state_transfer(playbook, groups, node):
@@ -78,7 +69,7 @@ def test_preflight_waits_for_a_member_still_in_its_state_transfer(playbook, grou
     finally:
         joiner.run("rm -f %s && systemctl daemon-reload" % DROP_IN)
         joiner.run("systemctl start mariadb")
-    assert wait_until(all_synced(node, members), timeout=60)
+    assert wait_until(galera_whole(node, members), timeout=60)
 
 
 def test_a_buffer_size_mariadb_would_refuse_fails_before_any_restart(playbook, groups, node):

@@ -1,17 +1,8 @@
 """An even-member Galera cluster with an arbitrator (garbd): the third vote."""
 
-from conftest import galera_status, wait_until
+from conftest import galera_status, galera_whole, wait_until
 
 
-def size_everywhere(node, members, size):
-    def check():
-        try:
-            states = [galera_status(node(n)) for n in members]
-        except AssertionError:
-            return False
-        return all(s["wsrep_local_state_comment"] == "Synced" and s["wsrep_cluster_status"] == "Primary"
-                   and s["wsrep_cluster_size"] == str(size) for s in states)
-    return check
 
 
 def test_the_cluster_counts_the_arbitrator(groups, node):
@@ -31,7 +22,7 @@ def test_systemd_restarts_a_crashed_arbitrator(groups, node):
     arbitrator.check_output("systemctl kill --signal=KILL garb")
     assert wait_until(lambda: arbitrator.check_output("systemctl show --property=MainPID --value garb") not in ("0", before),
                       timeout=30)
-    assert wait_until(size_everywhere(node, members, len(members) + 1), timeout=60)
+    assert wait_until(galera_whole(node, members, len(members) + 1), timeout=60)
 
 
 def test_losing_one_member_keeps_the_other_primary(groups, node):
@@ -48,6 +39,6 @@ def test_losing_one_member_keeps_the_other_primary(groups, node):
                               "REPLACE INTO arbitrator_test.t VALUES (1)'")
     finally:
         lost.check_output("systemctl start mariadb")
-    assert wait_until(size_everywhere(node, members, len(members) + 1), timeout=120)
+    assert wait_until(galera_whole(node, members, len(members) + 1), timeout=120)
     assert lost.check_output("mariadb --batch --skip-column-names --execute 'SELECT id FROM arbitrator_test.t'") == "1"
     survivor.check_output("mariadb --execute 'DROP DATABASE arbitrator_test'")
