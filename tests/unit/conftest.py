@@ -5,6 +5,7 @@ import os
 import pathlib
 import shutil
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -86,24 +87,62 @@ def _free_port():
         return probe.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def etcd():
+def _certificates(base):
+    """A CA, a server certificate for 127.0.0.1 and a client certificate, made with openssl; their paths.
+
+    The server's certificate allows client authentication too: etcd's JSON
+    gateway connects to its own gRPC port with it.
+    """
+    files = {name: os.path.join(base, name) for name in ("ca.crt", "ca.key", "server.crt", "server.key", "client.crt", "client.key")}
+    ext = os.path.join(base, "ext.cnf")
+    with open(ext, "w") as out:
+        out.write("[server]\nsubjectAltName = IP:127.0.0.1\nextendedKeyUsage = serverAuth, clientAuth\n"
+                  "[client]\nextendedKeyUsage = clientAuth\n")
+
+    def openssl(*argv):
+        subprocess.run(["openssl"] + list(argv), check=True, capture_output=True)
+
+    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2",
+            "-subj", "/CN=filesync unit CA", "-keyout", files["ca.key"], "-out", files["ca.crt"])
+    for name in ("server", "client"):
+        csr = os.path.join(base, name + ".csr")
+        openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=" + name,
+                "-keyout", files[name + ".key"], "-out", csr)
+        openssl("x509", "-req", "-in", csr, "-CA", files["ca.crt"], "-CAkey", files["ca.key"], "-CAcreateserial", "-days", "2",
+                "-extfile", ext, "-extensions", name, "-out", files[name + ".crt"])
+    return files
+
+
+def _etcd(tls):
     """A throw-away single-member etcd (etcd-server's /usr/bin/etcd) on 127.0.0.1, random ports, temporary data.
 
     `make test` installs etcd-server; without it these tests fail, they are
-    not skipped. Yields the client endpoint as host:port and as a URL.
+    not skipped. Yields the client endpoint as host:port and as a URL; with
+    tls, client certificates are required and the CA and the client's
+    certificate and key are given too.
     """
     binary = shutil.which("etcd") or "/usr/bin/etcd"
     assert os.path.exists(binary), "etcd is missing: apt-get install etcd-server (make test does)"
     base = tempfile.mkdtemp(prefix="filesync-etcd-")
-    client, peer = "http://127.0.0.1:%d" % _free_port(), "http://127.0.0.1:%d" % _free_port()
+    scheme = "https" if tls else "http"
+    client, peer = "%s://127.0.0.1:%d" % (scheme, _free_port()), "http://127.0.0.1:%d" % _free_port()
+    extra, files = [], {}
+    if tls:
+        files = _certificates(base)
+        extra = ["--cert-file", files["server.crt"], "--key-file", files["server.key"], "--trusted-ca-file", files["ca.crt"],
+                 "--client-cert-auth"]
     log = open(os.path.join(base, "log"), "w")
     server = subprocess.Popen([binary, "--name", "unit", "--data-dir", os.path.join(base, "data"),
                                "--listen-client-urls", client, "--advertise-client-urls", client,
                                "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
-                               "--initial-cluster", "unit=" + peer, "--initial-cluster-state", "new"],
+                               "--initial-cluster", "unit=" + peer, "--initial-cluster-state", "new"] + extra,
                               stdout=subprocess.DEVNULL, stderr=log)
-    direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    handlers = [urllib.request.ProxyHandler({})]
+    if tls:
+        context = ssl.create_default_context(cafile=files["ca.crt"])
+        context.load_cert_chain(files["client.crt"], files["client.key"])
+        handlers.append(urllib.request.HTTPSHandler(context=context))
+    direct = urllib.request.build_opener(*handlers)
     deadline = time.time() + 60
     while True:
         assert server.poll() is None and time.time() < deadline, open(os.path.join(base, "log")).read()
@@ -114,8 +153,21 @@ def etcd():
         except (OSError, ValueError):
             pass
         time.sleep(0.2)
-    yield {"endpoint": client[len("http://"):], "url": client}
+    yield {"endpoint": client[len(scheme) + 3:], "url": client, "ca": files.get("ca.crt"), "cert": files.get("client.crt"),
+           "key": files.get("client.key")}
     server.terminate()
     server.wait(30)
     log.close()
     shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def etcd():
+    """etcd over plain HTTP (see _etcd)."""
+    yield from _etcd(tls=False)
+
+
+@pytest.fixture(scope="session")
+def etcd_tls():
+    """etcd over HTTPS with client certificates required (see _etcd)."""
+    yield from _etcd(tls=True)

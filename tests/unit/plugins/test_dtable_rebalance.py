@@ -121,12 +121,31 @@ def test_gateway_grants_a_lease_and_puts_a_key_on_it(etcd, prefix):
         gateway.put(prefix + "orphan", "v", lease=lease + 1)
 
 
+def test_gateway_over_tls_with_a_client_certificate(etcd_tls, prefix):
+    gateway = EtcdGateway([etcd_tls["endpoint"]], **tls_files(etcd_tls))
+    assert gateway.endpoints == ["https://" + etcd_tls["endpoint"]]
+    gateway.put(prefix + "k", "value over TLS")
+    assert gateway.get_prefix(prefix) == {prefix + "k": "value over TLS"}
+
+
+def test_etcd_with_client_certificates_refuses_a_client_without_one(etcd_tls, prefix):
+    for gateway in (EtcdGateway([etcd_tls["endpoint"]], ca_cert=etcd_tls["ca"]), EtcdGateway(["http://" + etcd_tls["endpoint"]])):
+        with pytest.raises(EtcdGatewayError) as error:
+            gateway.get_prefix(prefix)
+        assert etcd_tls["endpoint"] in error.value.msg
+
+
 # The module
+
+
+def tls_files(etcd):
+    """The gateway's TLS arguments for the etcd fixture in use (none for plain etcd)."""
+    return dict(ca_cert=etcd["ca"], client_cert=etcd["cert"], client_key=etcd["key"]) if etcd["ca"] else {}
 
 
 def register_two_servers(etcd, prefix, ping_url):
     """dtable-server-01 by its JSON node_id (with a local_node_url), dtable-server-02 by the key's last segment."""
-    gateway = EtcdGateway([etcd["endpoint"]])
+    gateway = EtcdGateway([etcd["endpoint"]], **tls_files(etcd))
     gateway.put(prefix + "member-a", json.dumps({"node_id": "dtable-server-01", "local_node_url": ping_url + "/"}))
     gateway.put(prefix + "dtable-server-02", "172.18.0.4:5000")
 
@@ -144,6 +163,23 @@ def test_waits_for_the_servers_then_posts_through_two_503s(run_module, etcd, pre
     assert pinged.requests and set(pinged.requests) == {("GET", "/ping/")}
     assert result["servers"] == {"dtable-server-01": {"node_id": "dtable-server-01", "local_node_url": pinged.url + "/"},
                                  "dtable-server-02": "172.18.0.4:5000"}
+
+
+def test_waits_for_servers_registered_in_an_etcd_that_requires_client_certificates(run_module, etcd_tls, prefix, fakes):
+    pinged = fakes((200, "pong"))
+    proxy = fakes((200, '{"moved": 256}'))
+    register_two_servers(etcd_tls, prefix, pinged.url)
+    result = run_module(module, args(proxy, wait_for_servers=["dtable-server-01", "dtable-server-02"], etcd_endpoints=[etcd_tls["endpoint"]],
+                                     etcd_ca_cert=etcd_tls["ca"], etcd_client_cert=etcd_tls["cert"], etcd_client_key=etcd_tls["key"],
+                                     etcd_prefix=prefix, wait_timeout=5))
+    assert result["changed"] is True and not result.get("failed"), result
+    assert result["json"] == {"moved": 256} and sorted(result["servers"]) == ["dtable-server-01", "dtable-server-02"]
+    # Without the client certificate etcd refuses, and nothing is posted.
+    proxy = fakes((200, '{"moved": 256}'))
+    result = run_module(module, args(proxy, wait_for_servers=["dtable-server-01"], etcd_endpoints=[etcd_tls["endpoint"]],
+                                     etcd_ca_cert=etcd_tls["ca"], etcd_prefix=prefix, wait_timeout=0))
+    assert result["failed"] and etcd_tls["endpoint"] in result["msg"], result
+    assert proxy.requests == []
 
 
 def test_a_body_that_is_not_json_is_returned_as_text(run_module, fakes):
