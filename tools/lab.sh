@@ -31,7 +31,7 @@ elif [ "$scenario" = aegir ]; then
 else
   image=filesync/debian-systemd:bookworm
   network=filesync-lab
-  nodes=(lab-node1 lab-node2 lab-node3 lab-lb1)
+  nodes=(lab-node1 lab-node2 lab-node3 lab-node4 lab-node5 lab-lb1)
   inventory=$root/inventories/lab/hosts.yml
 fi
 
@@ -96,9 +96,17 @@ destroy() {
   echo "lab removed"
 }
 
+# One table of every tier, non-zero when one is unhealthy: the read-only
+# playbook that real servers use, over the lab inventory's connection.
+status() {
+  cd "$root"
+  PATH=$root/.venv/bin:$PATH ANSIBLE_CONFIG=${ANSIBLE_CONFIG:-$root/ansible.cfg} \
+    exec ansible-playbook playbooks/status.yml -i "$inventory"
+}
+
 case "${1:-}" in
   up) up ;;
   destroy) destroy ;;
-  status) exec python3 "$root/tools/lab_status.py" "$inventory" ;;
+  status) status ;;
   *) echo "usage: $0 up|status|destroy" >&2; exit 2 ;;
 esac

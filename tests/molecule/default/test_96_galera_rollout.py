@@ -13,8 +13,6 @@ def max_connections(host):
     return host.check_output("mariadb --batch --skip-column-names --execute 'SELECT @@GLOBAL.max_connections'").strip()
 
 
-
-
 def test_a_rolling_restart_killed_half_way_is_finished_by_the_next_run(playbook, groups, node):
     members = groups["galera"]
     first, second, third = members[0], members[1], members[2]

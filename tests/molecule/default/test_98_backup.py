@@ -11,8 +11,6 @@ def sql(host, statement):
     return host.check_output("mariadb --batch --skip-column-names --execute %s", statement).strip()
 
 
-
-
 def backups(host):
     out = host.check_output("find %s -mindepth 1 -maxdepth 1 -type d -printf '%%f\\n' | sort" % BACKUPS)
     return out.split()
@@ -27,7 +25,7 @@ def test_backup_then_restore_brings_back_the_rows_of_the_backup(playbook, groups
     backup_host.run("rm -rf %s" % BACKUPS)
 
     # Two backups, one kept: the newest.
-    for _ in range(2):
+    for _attempt in range(2):
         rc, output, recap = playbook("backup.yml", extra_vars={"filesync_backup_dir": BACKUPS, "filesync_backup_keep": 1})
         assert rc == 0, output
         # Desynced while it copied, resynced after, on the backup member only.

@@ -3,8 +3,6 @@
 from conftest import galera_status, galera_whole, wait_until
 
 
-
-
 def test_the_cluster_counts_the_arbitrator(groups, node):
     members, arbitrators = groups["galera"], groups["galera_arbitrator"]
     assert len(members) % 2 == 0
