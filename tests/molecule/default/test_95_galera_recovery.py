@@ -4,6 +4,7 @@ itself left alone; quorum loss refused."""
 
 import contextlib
 import re
+import shlex
 import uuid
 
 import pytest
@@ -141,3 +142,23 @@ def healthy_afterwards(groups, node):
 def test_renaming_a_deployed_cluster_is_refused(playbook):
     refused(playbook("galera.yml", extra_vars={"galera_cluster_name": "renamed"}, tags="galera_preflight"),
             "galera_cluster_name is 'renamed' but the deployed cluster is named 'filesync': members with different names reject each other")
+
+
+def test_members_of_different_clusters_are_refused_and_nothing_starts(groups, node, playbook):
+    members = groups["galera"]
+    value = write_row(node(members[0]))
+    for name in members:
+        node(name).check_output("systemctl stop mariadb")
+    odd = node(members[-1])
+    saved = odd.file("/var/lib/mysql/grastate.dat").content_string
+    foreign = str(uuid.uuid4())
+    odd.check_output("sed -i 's/^uuid:.*/uuid:    %s/' /var/lib/mysql/grastate.dat" % foreign)
+    try:
+        result = playbook("galera_recover.yml")
+        refused(result, "They belong to different clusters")
+        assert "%s:%s" % (members[-1], foreign) in " ".join(result[1].split())
+        for name in members:
+            assert node(name).run("systemctl is-active mariadb").stdout.strip() == "inactive"
+    finally:
+        odd.check_output("printf '%%s' %s > /var/lib/mysql/grastate.dat" % shlex.quote(saved))
+    recover_and_check(playbook, node, members, value)
