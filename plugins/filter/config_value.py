@@ -23,6 +23,14 @@ env
     A KEY=value file written unquoted and read by docker compose, python-dotenv, systemd or a
     shell that sources it. Safe only without whitespace, quotes, backslash, '$', backtick,
     '#', '~' and the shell's ; & | < > ( ).
+systemd_word
+    One word of a systemd unit file setting written unquoted: a user or group name, a path
+    (WorkingDirectory=, RequiresMountsFor=, Environment=HOME=), ExecStart='s command. systemd
+    expands '%' specifiers, splits at whitespace, reads quotes and '\\' escapes, expands '$' in
+    commands and takes ';' as a command separator: none of those, nor control characters.
+systemd_text
+    Free text of a systemd unit file setting (Description=): spaces kept inside, stripped at the
+    ends; no '%' (specifiers), '\\' (escapes and line continuation), newline or control characters.
 python
     A Python literal written with to_json (seahub_settings.py): every string is safe.
 pymysql_login
@@ -76,6 +84,10 @@ READERS = {
                                _chars("\0\n\r"), str.isspace, str.isspace, None),
     "env": Reader("a KEY=value environment file", "a KEY=value environment file", {},
                   lambda c: c.isspace() or c in "\0\"'\\$`#~;&|<>()", _NONE, _NONE, None),
+    "systemd_word": Reader("a systemd unit setting (one word)", "a systemd unit setting", {},
+                           lambda c: c.isspace() or not c.isprintable() or c in "\"'\\$%;", _NONE, _NONE, None),
+    "systemd_text": Reader("a systemd unit's text setting", "a systemd unit's text", {},
+                           lambda c: c in "%\\" or (not c.isprintable() and c != " "), str.isspace, str.isspace, None),
     "python": Reader("a Python literal", "a Python literal", None, _NONE, _NONE, _NONE, None),
     # Not a file: PyMySQL (Seafile's setup and seafevents) sends a str password encoded as
     # Latin-1, so a non-ASCII password never matches the server's UTF-8 one.

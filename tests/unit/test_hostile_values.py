@@ -381,7 +381,12 @@ def test_config_value_problems_messages():
         config_value_problems("x", ["ini"])
     with pytest.raises(AnsibleError, match="unknown reader"):
         config_value_problems("x", [])
-    assert set(READERS) == {"mysql_option", "keyfile", "configparser", "configparser_raw", "env", "python", "pymysql_login"}
+    assert config_value_problems("100% up", "systemd_text") == ["'%', which a systemd unit's text setting cannot hold"]
+    assert config_value_problems(" nick", "systemd_text") == ["leading ' ' (space), which a systemd unit's text setting strips"]
+    assert config_value_problems("/opt/pf dir", "systemd_word") == ["' ' (space), which a systemd unit setting (one word) cannot hold"]
+    assert config_value_problems("/opt/pf-1.2/bin/start@x+y:z,é", "systemd_word") == []
+    assert set(READERS) == {"mysql_option", "keyfile", "configparser", "configparser_raw", "env", "systemd_word", "systemd_text",
+                            "python", "pymysql_login"}
 
 
 @pytest.mark.parametrize("value", HOSTILE + EXTRA + ["plain-Value_1.2/x@y+z=w,v%", "a*b?c[d]{e}!"], ids=short_id)

@@ -19,6 +19,10 @@ SERVER = "/opt/powerfolder/current/bin/powerfolder-server"
     ({"powerfolder_node_data_port": 8080}, "must be two different ports"),
     ({"powerfolder_node_uid": 2999}, "The share /srv/filesync is owned by 2000:2000, but the PowerFolder user is 2999:2000"),
     ({"powerfolder_node_storage_path": "/nonexistent/powerfolder"}, "/nonexistent (the parent of powerfolder_node_storage_path) does not exist"),
+    # Values written into powerfolder.service that systemd would read differently.
+    ({"powerfolder_node_nick": "node 100% \\ up"}, "powerfolder_node_nick contains '%', which a systemd unit's text setting cannot hold"),
+    ({"powerfolder_node_start_command": "bin/start --opt $HOME"},
+     "powerfolder_node_start_command contains ' ' (space), which a systemd unit setting (one word) cannot hold; '$'"),
 ])
 def test_preflight_refuses_before_any_change(playbook, extra_vars, message):
     refused(playbook("powerfolder_nodes.yml", extra_vars=extra_vars), message)
