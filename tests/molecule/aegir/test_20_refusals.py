@@ -58,3 +58,15 @@ def test_an_export_list_that_drops_a_live_client_is_refused(groups, node, addres
 @pytest.mark.parametrize("server", ["lighttpd"])
 def test_an_unknown_web_server_is_refused(playbook, server):
     refused(playbook("aegir_pack.yml", extra_vars={"aegir_web_node_server": server}), "aegir_web_node_server must be apache or nginx")
+
+
+@pytest.mark.parametrize("user", ["aegir ALL=(ALL) ALL #", "Aegir", "ae:gir"])
+def test_a_user_name_sudoers_or_useradd_would_read_differently_is_refused(playbook, user):
+    refused(playbook("aegir_pack.yml", extra_vars={"aegir_web_node_user": user}),
+            "aegir_web_node_user and aegir_web_node_group must be names useradd, sudoers and systemd accept")
+
+
+def test_a_master_that_is_also_an_nfs_server_is_refused(playbook, groups):
+    master = groups["aegir_master"][0]
+    refused(playbook("aegir_pack.yml", extra_inventory={"nfs_server": {"hosts": {master: None}}}),
+            "The Aegir master %s is also in group 'nfs_server': its exports would replace each other." % master)
