@@ -77,6 +77,19 @@ def test_haproxy_refuses_http_stickiness_on_a_tcp_service(playbook, unchanged, s
             "haproxy_services item 'bad' is not usable")
 
 
+@pytest.mark.parametrize("field, value", [("sticky_cookie", "SRV insert #x"), ("name", "web one"), ("balance", "first\nmode tcp"),
+                                          ("sticky_url_param", "rpc'id")])
+def test_haproxy_refuses_a_word_it_would_split_or_read_differently(playbook, unchanged, field, value):
+    service = dict({"name": "web", "mode": "http", "bind": ["*:9999"], "port": 9999, "servers_group": "galera"}, **{field: value})
+    refused(playbook("haproxy.yml", extra_vars={"haproxy_services": [service]}, tags="haproxy_preflight"),
+            "These values are written as one word into haproxy.cfg")
+
+
+def test_haproxy_refuses_a_certificate_name_that_is_not_a_file_name(playbook, unchanged):
+    refused(playbook("haproxy.yml", extra_vars={"haproxy_tls_certificates": [{"name": "../site", "content": "x"}]},
+                     tags="haproxy_preflight"), 'These values are written as one word into haproxy.cfg')
+
+
 def test_haproxy_refuses_an_unknown_backend_group(playbook, unchanged):
     service = {"name": "nowhere", "mode": "tcp", "bind": ["*:9999"], "port": 9999, "servers_group": "missing"}
     refused(playbook("haproxy.yml", extra_vars={"haproxy_services": [service]}, tags="haproxy_preflight"),
