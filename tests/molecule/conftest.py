@@ -137,6 +137,21 @@ def galera_status(host):
     return json.loads(out)
 
 
+ETCD_PKI = "/etc/etcd/pki"
+
+
+def etcdctl_command(host, args, address="127.0.0.1"):
+    """etcdctl on a member: over TLS with the member's own certificate when the role switched TLS on."""
+    if host.file(ETCD_PKI + "/ca.crt").exists:
+        return "etcdctl --endpoints=https://%s:2379 --cacert=%s/ca.crt --cert=%s/member.crt --key=%s/member.key %s" % (
+            address, ETCD_PKI, ETCD_PKI, ETCD_PKI, args)
+    return "etcdctl --endpoints=http://%s:2379 %s" % (address, args)
+
+
+def etcdctl(host, args):
+    return host.check_output(etcdctl_command(host, args))
+
+
 def galera_whole(node, members, size=None):
     """A predicate for wait_until: every member Synced in the Primary component, the cluster of that size (default: the members)."""
 

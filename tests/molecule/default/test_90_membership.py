@@ -3,11 +3,7 @@
 import re
 import uuid
 
-from conftest import galera_status, wait_until
-
-
-def etcdctl(host, args):
-    return host.check_output("etcdctl --endpoints=http://127.0.0.1:2379 " + args)
+from conftest import etcdctl, galera_status, wait_until
 
 
 def test_etcd_member_with_wiped_data_rejoins_the_existing_cluster(playbook, groups, node):
