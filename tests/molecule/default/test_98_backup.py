@@ -40,8 +40,15 @@ def test_backup_then_restore_brings_back_the_rows_of_the_backup(playbook, groups
     # Prepared (MariaDB 10.5 and later say log-applied).
     assert "backup_type = log-applied" in backup_host.file(target + "/xtrabackup_checkpoints").content_string
     assert backup_host.file("%s/%s" % (BACKUPS, names[0])).mode == 0o700
+    # The etcd snapshot of the same backup, on the first healthy etcd member,
+    # one kept there too; it is a snapshot etcd can read.
+    etcd_host = node(groups["etcd"][0])
+    assert backups(etcd_host) == names
+    status = etcd_host.run("etcdctl --write-out=json snapshot status %s/%s/etcd.db" % (BACKUPS, names[0]))
+    assert status.rc == 0 and '"totalKey"' in status.stdout, status.stderr
     for name in members[:-1]:
-        assert not node(name).file(BACKUPS).exists
+        if name not in groups["etcd"][:1]:
+            assert not node(name).file(BACKUPS).exists
     assert wait_until(galera_whole(node, members), timeout=60)
 
     # A row written after the backup is not in it.
@@ -72,3 +79,4 @@ def test_backup_then_restore_brings_back_the_rows_of_the_backup(playbook, groups
     assert rc == 0 and all(c["changed"] == 0 for c in recap.values()), output
     sql(first, "DROP DATABASE backup_test")
     backup_host.run("rm -rf %s /var/lib/mysql.before-restore-*" % BACKUPS)
+    etcd_host.run("rm -rf %s" % BACKUPS)
