@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# The local lab: four systemd containers on a private Docker network, named
+# The local lab: six systemd containers on a private Docker network, named
 # as in inventories/lab/hosts.yml. Seed 002's layout: lab-node1..3 run
 # Galera, memcached and etcd and mount the NFS share; lab-lb1 runs HAProxy
-# and the NFS server.
+# and the NFS server; lab-node4 and lab-node5 are spare etcd hosts.
 # SCENARIO=seatable: the SeaTable lab of inventories/lab-seatable (Debian 13
 # containers; st-node1..3 run Docker inside).
 # SCENARIO=powerfolder: the PowerFolder lab of inventories/lab-powerfolder

@@ -2,13 +2,11 @@
 
 import uuid
 
-
-def etcdctl(host, args):
-    return host.check_output("etcdctl --endpoints=http://127.0.0.1:2379 " + args)
+from conftest import ETCD_PKI, etcdctl, etcdctl_command
 
 
 def test_every_endpoint_is_healthy(groups, node):
-    out = node(groups["etcd"][0]).run("etcdctl --endpoints=http://127.0.0.1:2379 endpoint health --cluster")
+    out = node(groups["etcd"][0]).run(etcdctl_command(node(groups["etcd"][0]), "endpoint health --cluster"))
     assert out.rc == 0, out.stderr
     assert out.stderr.count("is healthy") + out.stdout.count("is healthy") == len(groups["etcd"])
 
@@ -28,3 +26,17 @@ def test_the_cluster_is_recorded_as_existing(groups, node):
     for name in groups["etcd"]:
         bootstrap = node(name).file("/etc/etcd/bootstrap.env").content_string
         assert 'ETCD_INITIAL_CLUSTER_STATE="existing"' in bootstrap
+
+
+def test_clients_and_peers_use_tls_and_a_client_without_a_certificate_is_refused(groups, node, address):
+    # This scenario runs etcd with client and peer TLS (certificates made by
+    # molecule/shared/lab-pki.yml).
+    first = node(groups["etcd"][0])
+    assert first.file(ETCD_PKI + "/member.key").mode == 0o640
+    for line in etcdctl(first, "member list").splitlines():
+        assert ", https://" in line and ":2380, https://" in line, line
+    other = address(groups["etcd"][-1])
+    # Plain HTTP, and TLS without a client certificate, are both refused.
+    assert first.run("etcdctl --endpoints=http://%s:2379 --dial-timeout=3s get /x" % other).rc != 0
+    refused = first.run("etcdctl --endpoints=https://%s:2379 --cacert=%s/ca.crt --dial-timeout=3s get /x" % (other, ETCD_PKI))
+    assert refused.rc != 0

@@ -113,8 +113,17 @@ def test_etcd_refuses_to_touch_an_unhealthy_cluster(playbook, groups, node, unch
 
 
 def test_etcd_refuses_tls_without_files(playbook, unchanged):
-    refused(playbook("etcd.yml", extra_vars={"etcd_tls_enabled": True}, tags="etcd_preflight"),
+    refused(playbook("etcd.yml", extra_vars={"etcd_tls_enabled": True, "etcd_tls_cert": ""}, tags="etcd_preflight"),
             "etcd_tls_enabled is true: set etcd_tls_ca_cert, etcd_tls_cert and etcd_tls_key")
+
+
+def test_etcd_refuses_to_switch_a_running_cluster_between_plain_and_tls(playbook, groups, node, unchanged):
+    tls = node(groups["etcd"][0]).file("/etc/etcd/pki/ca.crt").exists
+    extra = {"etcd_tls_enabled": not tls}
+    if not tls:
+        extra.update({"etcd_tls_ca_cert": "/x.crt", "etcd_tls_cert": "/x.crt", "etcd_tls_key": "/x.key"})
+    refused(playbook("etcd.yml", extra_vars=extra),
+            "etcd_tls_enabled is %s, but %s run etcd %s TLS" % (str(not tls).lower(), ", ".join(groups["etcd"]), "with" if tls else "without"))
 
 
 def test_nfs_refuses_an_export_open_to_everyone(playbook, unchanged):
