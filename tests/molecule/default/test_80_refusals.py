@@ -49,7 +49,7 @@ def test_galera_refuses_to_touch_an_unhealthy_cluster(playbook, groups, node, un
     try:
         refused(playbook("galera.yml", tags="galera_preflight"),
                 "Galera cluster 'filesync' is deployed but not healthy, so nothing was changed: "
-                "%s is not running (no cluster)." % last)
+                "%s is not running (no cluster) (%d of %d members Synced)." % (last, len(groups["galera"]) - 1, len(groups["galera"])))
     finally:
         node(last).check_output("systemctl start mariadb")
     assert wait_until(lambda: galera_status(node(last))["wsrep_local_state_comment"] == "Synced")

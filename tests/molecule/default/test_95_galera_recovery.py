@@ -124,7 +124,7 @@ def test_with_two_of_three_members_down_nothing_bootstraps(groups, node, playboo
         assert wait_until(lambda: galera_status(node(survivor))["wsrep_cluster_status"] != "Primary", timeout=60)
         refused(playbook("galera.yml", tags="galera_preflight"), "is deployed but not healthy, so nothing was changed")
         refused(playbook("galera_recover.yml"),
-                "1 of 3 members run MariaDB (%s), so nothing was started: this playbook recovers a cluster in which no member runs. "
+                "1 of 3 members run MariaDB (%s), so nothing was started: recovery and restore act only on a cluster in which no member runs. "
                 "With a majority down nothing bootstraps by itself" % survivor)
         for name in members[1:]:
             assert node(name).run("systemctl is-active mariadb").stdout.strip() != "active"
