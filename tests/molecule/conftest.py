@@ -158,7 +158,7 @@ def galera_whole(node, members, size=None):
     def check():
         try:
             states = [galera_status(node(n)) for n in members]
-        except AssertionError:
+        except (AssertionError, ValueError):  # a member down, or still starting
             return False
         return all(s["wsrep_local_state_comment"] == "Synced" and s["wsrep_cluster_status"] == "Primary"
                    and s["wsrep_cluster_size"] == str(size or len(members)) for s in states)

@@ -8,7 +8,7 @@ import shlex
 import uuid
 
 import pytest
-from conftest import galera_status, refused, wait_until
+from conftest import galera_status, galera_whole, refused, wait_until
 
 NO_RESTART = "/run/systemd/system/mariadb.service.d/filesync-test-no-restart.conf"
 
@@ -25,13 +25,7 @@ def write_row(host):
 
 
 def synced(node, members):
-    def check():
-        try:
-            return all(galera_status(node(name))["wsrep_local_state_comment"] == "Synced"
-                       and galera_status(node(name))["wsrep_cluster_size"] == str(len(members)) for name in members)
-        except Exception:  # a member still starting
-            return False
-    return wait_until(check, timeout=240)
+    return wait_until(galera_whole(node, members), timeout=240)
 
 
 @contextlib.contextmanager
