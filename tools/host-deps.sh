@@ -11,8 +11,15 @@
 #                                             own service, where the init system starts it, is not used
 #   default-jre-headless                      java.util.Properties, the real reader and writer of the
 #                                             java_properties module's unit tests (single-file source launch)
+#   keepalived                                keepalived -t, the configuration test the keepalived role's
+#                                             unit tests run on its keepalived.conf; the package's own
+#                                             service is disabled and stopped right after it is installed
+#   redis-server                              the real reader of the redis role's redis.conf: a throw-away
+#                                             redis-server on a Unix socket (tests/unit/test_redis.py); the
+#                                             package's own service is disabled and stopped right after it is installed
 set -euo pipefail
-wanted=(mariadb-server-core mariadb-client-core shellcheck python3-gi gir1.2-glib-2.0 etcd-server etcd-client default-jre-headless)
+wanted=(mariadb-server-core mariadb-client-core shellcheck python3-gi gir1.2-glib-2.0 etcd-server etcd-client default-jre-headless keepalived
+        redis-server)
 missing=()
 for package in "${wanted[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
@@ -24,3 +31,11 @@ if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
 fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null; }
+# Only the keepalived binary is wanted here, never a running VRRP daemon on this machine.
+if [[ " ${missing[*]} " == *" keepalived "* ]] && command -v systemctl >/dev/null 2>&1; then
+  systemctl disable --now keepalived >/dev/null 2>&1 || true
+fi
+# Only the redis-server binary is wanted here, never a running Redis on this machine.
+if [[ " ${missing[*]} " == *" redis-server "* ]] && command -v systemctl >/dev/null 2>&1; then
+  systemctl disable --now redis-server >/dev/null 2>&1 || true
+fi

@@ -24,7 +24,7 @@ description:
 options:
   paths:
     description:
-      - Paths to look at (like M(ansible.builtin.stat), without checksums; links are not followed).
+      - Paths to look at (like M(ansible.builtin.stat), without checksums; links are not followed, a link reports its C(target)).
     type: list
     elements: path
     default: []
@@ -83,12 +83,14 @@ EXAMPLES = r"""
 
 RETURN = r"""
 paths:
-  description: Per path given, what is there.
+  description: Per path given, what is there (a link also its target, as written).
   returned: always
   type: dict
   sample:
     /srv/filesync/seafile: {exists: true, isdir: true, islnk: false, uid: 2000, gid: 2000, mode: "0770"}
     /opt/seafile/.missing: {exists: false}
+    /opt/seafile/seafile-server-latest: {exists: true, isdir: false, islnk: true, target: seafile-pro-server-11.0.12, uid: 2000, gid: 2000,
+                                         mode: "0777"}
 users:
   description: Per user name given, its IDs, home and shell, or null where the user does not exist.
   returned: always
@@ -122,8 +124,11 @@ def look(path):
         info = os.lstat(path)
     except FileNotFoundError:
         return {"exists": False}
-    return {"exists": True, "isdir": stat.S_ISDIR(info.st_mode), "islnk": stat.S_ISLNK(info.st_mode),
-            "uid": info.st_uid, "gid": info.st_gid, "mode": "%04o" % stat.S_IMODE(info.st_mode)}
+    found = {"exists": True, "isdir": stat.S_ISDIR(info.st_mode), "islnk": stat.S_ISLNK(info.st_mode),
+             "uid": info.st_uid, "gid": info.st_gid, "mode": "%04o" % stat.S_IMODE(info.st_mode)}
+    if found["islnk"]:
+        found["target"] = os.readlink(path)
+    return found
 
 
 def user(name):

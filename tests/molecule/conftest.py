@@ -11,6 +11,7 @@ import re
 import signal
 import subprocess
 import time
+import uuid
 
 import pytest
 import testinfra
@@ -166,6 +167,12 @@ def galera_whole(node, members, size=None):
     return check
 
 
+def virtual_ip():
+    """The memcached virtual IP of the Seafile scenario (its one definition: the inventory)."""
+    path = PROJECT / "inventories/lab-seafile/group_vars/all/seafile.yml"
+    return yaml.safe_load(path.read_text())["memcached_virtual_ip"]
+
+
 def wait_until(predicate, timeout=120, interval=2):
     deadline = time.time() + timeout
     while True:
@@ -241,3 +248,29 @@ def playbook(inventory_file, tmp_path_factory):
         return proc.returncode, output, recap
 
     return run
+
+
+# Seafile: the one SECRET_KEY, and a session made through the load balancer.
+def secret_keys(groups, node):
+    keys = set()
+    for name in groups["seafile_nodes"]:
+        settings = node(name).file("/opt/seafile/conf/seahub_settings.py").content_string
+        keys.add(re.search(r"^SECRET_KEY = (.+)$", settings, re.M).group(1))
+    return keys
+
+
+def login(py, lb):
+    user = "user-" + uuid.uuid4().hex[:8]
+    status, _body, cookies = http(py, lb, "print(json.dumps(call('POST', 'http://127.0.0.1/accounts/login/', "
+                                          "json.dumps({'username': %r}).encode())))" % user)
+    assert status == 200
+    return user, [c.split(";")[0] for c in cookies if c.startswith("sessionid=")][0]
+
+
+def accepted_everywhere(groups, address, py, user, session):
+    for name in groups["seafile_nodes"]:
+        script = "print(json.dumps(call('GET', 'http://%s:8000/api2/whoami/', cookie=%r)))" % (address(name), session)
+        status, body, _cookies = http(py, groups["seafile_lb"][0], script)
+        if status != 200 or json.loads(body)["user"] != user:
+            return False
+    return True

@@ -9,17 +9,21 @@ import pytest
 
 from render import PROJECT, backend_hosts, render, render_value, role_defaults
 
-LAYOUTS = {"6.0.1": "seed", "11.0.12": "memcached-section", "13.0.1": "env"}
+LAYOUTS = {"11.0.12": "ccnet.conf and SERVICE_URL", "12.0.14": "conf/.env, no ccnet.conf", "13.0.1": "cache and storage in conf/.env"}
 
 
 def variables(version, **extra):
     groups, hostvars = backend_hosts(("memcached", 3), ("seafile_nodes", 3), ("seafile_lb", 1))
+    hostvars["seafile_nodes1"]["seafile_node_background_tasks"] = True
     # The memcached and Galera tiers' variables, as the role imports them.
     values = dict(role_defaults("memcached"), galera_port=3306, galera_lb_group="haproxy")
     values.update(groups=groups, hostvars=hostvars, seafile_node_version=version,
                   seafile_node_service_url="https://seafile.example.com", seafile_node_db_password="pw",
-                  __seafile_node_secret="k" * 40, filesync_address="10.0.0.14", seafile_node_db_host="10.0.0.17",
-                  inventory_hostname="seafile_nodes1")
+                  __seafile_node_secret="k" * 40, __seafile_node_jwt_generated="j" * 50, filesync_address="10.0.0.14",
+                  seafile_node_db_host="10.0.0.17", inventory_hostname="seafile_nodes1", seafile_node_background_tasks=True)
+    if version.startswith("13."):
+        # Seafile 13 takes one cache host: the active/standby pair's virtual IP.
+        values.update(seafile_node_cache_layout="active_standby", memcached_virtual_ip="10.0.0.250")
     values.update(extra)
     return values
 
@@ -64,42 +68,80 @@ def test_the_stand_in_accepts_the_role_configuration(installed, version):
     assert result.returncode == 0, result.stderr
 
 
-def test_seed_layout_puts_memcached_options_under_cluster(installed):
-    top = installed("6.0.1")
-    parser = configparser.ConfigParser(interpolation=None)
-    parser.read(top / "conf/seafile.conf")
-    assert parser["cluster"]["enabled"] == "true" and parser["cluster"]["health_check_port"] == "11001"
-    assert parser["cluster"]["memcached_options"] == (
-        "--SERVER=10.0.0.11:11211 --SERVER=10.0.0.12:11211 --SERVER=10.0.0.13:11211 --POOL-MIN=10 --POOL-MAX=100")
-    settings = (top / "conf/seahub_settings.py").read_text()
-    assert "'BACKEND': 'django.core.cache.backends.memcached.MemcachedCache'" in settings
-    assert "'LOCATION': [\"10.0.0.11:11211\", \"10.0.0.12:11211\", \"10.0.0.13:11211\"]" in settings
-
-
-def test_seafile_10_to_12_use_a_memcached_section(installed):
+def test_seafile_11_keeps_ccnet_conf_and_the_service_url(installed):
     top = installed("11.0.12")
     parser = configparser.ConfigParser(interpolation=None)
     parser.read(top / "conf/seafile.conf")
     assert "memcached_options" not in parser["cluster"]
-    assert parser["memcached"]["memcached_options"].startswith("--SERVER=10.0.0.11:11211 --SERVER=10.0.0.12:11211")
+    assert parser["memcached"]["memcached_options"] == (
+        "--SERVER=10.0.0.11:11211 --SERVER=10.0.0.12:11211 --SERVER=10.0.0.13:11211 --POOL-MIN=10 --POOL-MAX=100")
+    assert (top / "conf/ccnet.conf").exists() and not (top / "conf/.env").exists()
     settings = (top / "conf/seahub_settings.py").read_text()
     assert "'BACKEND': 'django_pylibmc.memcached.PyLibMCCache'" in settings
-    assert "COMPRESS_CACHE_BACKEND = 'locmem'" in settings
+    assert 'SERVICE_URL = "https://seafile.example.com"' in settings
+    assert 'FILE_SERVER_ROOT = "https://seafile.example.com/seafhttp"' in settings
+
+
+def env_of(top):
+    return dict(line.split("=", 1) for line in (top / "conf/.env").read_text().splitlines() if line and not line.startswith("#"))
+
+
+def test_seafile_12_takes_the_address_database_and_token_key_from_env(installed):
+    top = installed("12.0.14")
+    assert not (top / "conf/ccnet.conf").exists()
+    settings = (top / "conf/seahub_settings.py").read_text()
+    assert "SERVICE_URL" not in settings and "FILE_SERVER_ROOT" not in settings
+    assert "CACHES" in settings and "DATABASES" in settings
+    env = env_of(top)
+    assert env["SEAFILE_SERVER_PROTOCOL"] == "https" and env["SEAFILE_SERVER_HOSTNAME"] == "seafile.example.com"
+    assert env["JWT_PRIVATE_KEY"] == "j" * 50 and env["CLUSTER_MODE"] == "backend"
+    assert env["SEAFILE_MYSQL_DB_HOST"] == "10.0.0.17" and env["SEAFILE_MYSQL_DB_PASSWORD"] == "pw"
+    assert "CACHE_PROVIDER" not in env
+
+
+def test_frontends_run_in_cluster_mode_frontend(installed):
+    top = installed("12.0.14", inventory_hostname="seafile_nodes2", seafile_node_background_tasks=False)
+    assert env_of(top)["CLUSTER_MODE"] == "frontend"
+    assert check(top, "12.0.14").returncode == 0
 
 
 def test_seafile_13_reads_the_cache_from_env(installed):
     top = installed("13.0.1")
-    assert "memcached_options" not in (top / "conf/seafile.conf").read_text()
-    assert "CACHES" not in (top / "conf/seahub_settings.py").read_text()
-    env = (top / ".env").read_text()
-    assert "CACHE_PROVIDER=memcached\n" in env and "MEMCACHED_HOST=10.0.0.11\n" in env
+    conf = (top / "conf/seafile.conf").read_text()
+    assert "memcached" not in conf and "[database]" not in conf
+    settings = (top / "conf/seahub_settings.py").read_text()
+    assert "CACHES" not in settings and "DATABASES" not in settings
+    env = env_of(top)
+    assert env["CACHE_PROVIDER"] == "memcached" and env["MEMCACHED_HOST"] == "10.0.0.250"
 
 
 def test_seafile_13_with_redis(installed):
-    top = installed("13.0.1", seafile_node_cache_provider="redis", seafile_node_redis_host="redis.example.com")
-    env = (top / ".env").read_text()
-    assert "CACHE_PROVIDER=redis\n" in env and "REDIS_HOST=redis.example.com\n" in env
+    top = installed("13.0.1", seafile_node_cache_provider="redis", seafile_node_redis_host="redis.example.com",
+                    seafile_node_redis_password="redis-pw")
+    env = env_of(top)
+    assert env["CACHE_PROVIDER"] == "redis" and env["REDIS_HOST"] == "redis.example.com" and env["REDIS_PASSWORD"] == "redis-pw"
     assert check(top, "13.0.1").returncode == 0
+
+
+@pytest.mark.parametrize("written, running", [(w, r) for w in LAYOUTS for r in LAYOUTS if w.split(".")[0] != r.split(".")[0]])
+def test_each_version_refuses_the_files_of_another(installed, tmp_path, written, running):
+    """The files the role writes for one version make another version's stand-in refuse to start."""
+    top = installed(written)
+    subprocess.run([str(PROJECT / "tests/fixtures/seafile-pro/build.sh"), running, str(tmp_path / "other")],
+                   check=True, capture_output=True)
+    with tarfile.open(tmp_path / "other" / ("seafile-pro-server_%s_x86-64.tar.gz" % running)) as archive:
+        archive.extractall(top, filter="data")
+    result = check(top, running)
+    assert result.returncode == 1 and "refusing to start" in result.stderr, result
+
+
+def test_the_active_standby_layout_names_the_virtual_ip_only(installed):
+    top = installed("11.0.12", seafile_node_cache_layout="active_standby", memcached_virtual_ip="10.0.0.250")
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read(top / "conf/seafile.conf")
+    assert parser["memcached"]["memcached_options"] == "--SERVER=10.0.0.250:11211 --POOL-MIN=10 --POOL-MAX=100"
+    assert "'LOCATION': [\"10.0.0.250:11211\"]" in (top / "conf/seahub_settings.py").read_text()
+    assert check(top, "11.0.12").returncode == 0
 
 
 def test_common_settings_of_every_layout(installed):
@@ -107,12 +149,12 @@ def test_common_settings_of_every_layout(installed):
         settings = render("seafile_node", "seahub_settings.py.j2", **variables(
             version, seafile_node_thumbnails_enabled=True, seafile_node_thumbnail_root="/srv/filesync/thumbnails"))
         assert "AVATAR_FILE_STORAGE = 'seahub.base.database_storage.DatabaseStorage'" in settings
-        assert 'SERVICE_URL = "https://seafile.example.com"' in settings
-        assert 'FILE_SERVER_ROOT = "https://seafile.example.com/seafhttp"' in settings
         assert 'THUMBNAIL_ROOT = "/srv/filesync/thumbnails"' in settings
         compile(settings, "seahub_settings.py", "exec")
         events = ini("seafevents.conf", **variables(version))
         assert "[INDEX FILES]" in events and "external_es_server = true" in events
+        # The search server runs on the background node.
+        assert "es_host = 10.0.0.14" in events and "es_port = 9200" in events
 
 
 def test_the_stand_in_refuses_malformed_memcached_options(installed):
@@ -157,3 +199,56 @@ def test_preflight_refuses_a_service_user_or_group_with_other_ids(user, group):
 def test_preflight_accepts_a_missing_service_user_or_one_with_the_right_ids(user, group):
     assert render_value("seafile_node", "__seafile_node_state_refusals", __seafile_node_state=node_state(user, group),
                         seafile_node_uid=2000, seafile_node_gid=2000) == []
+
+
+def cluster_state(running, recorded=None, env=None):
+    """Preflight's view of a one-node cluster that runs `running`, its database recorded at `recorded`."""
+    state = node_state({"uid": 2000, "gid": 2000, "home": "/opt/seafile", "shell": "/usr/sbin/nologin"}, {"gid": 2000})
+    state["paths"]["/opt/seafile/seafile-server-latest"] = {"exists": True, "isdir": False, "islnk": True,
+                                                            "target": "seafile-pro-server-%s" % running}
+    if recorded:
+        state["files"]["/opt/seafile/.filesync-database-release"] = recorded + "\n"
+    if env:
+        state["files"]["/opt/seafile/conf/.env"] = env
+    return {"__seafile_node_state": state, "groups": {"seafile_nodes": ["node1"]}, "hostvars": {"node1": {"__seafile_node_state": state}},
+            "ansible_play_hosts_all": ["node1"]}
+
+
+@pytest.mark.parametrize("running, recorded, version, upgrading", [
+    ("11.0.12", "11.0", "11.0.13", ""),  # a patch release: a rolling restart
+    ("11.0.12", "11.0", "12.0.14", "11.0"),
+    ("11.0.12", None, "12.0.14", "11.0"),  # deployed before the record: what the nodes run
+    ("12.0.14", "12.0", "12.0.14", ""),
+])
+def test_an_upgrade_is_a_new_release_of_the_database(running, recorded, version, upgrading):
+    values = cluster_state(running, recorded)
+    assert render_value("seafile_node", "__seafile_node_upgrade_from", seafile_node_version=version, **values) == upgrading
+    assert render_value("seafile_node", "__seafile_node_state_refusals", seafile_node_version=version, **values) == []
+
+
+@pytest.mark.parametrize("running, recorded, version, refusal", [
+    ("12.0.14", "12.0", "11.0.12", "seafile_node_version 11.0.12 is older than what the cluster runs (12.0.14, database at 12.0)"),
+    ("11.0.13", "11.0", "11.0.12", "seafile_node_version 11.0.12 is older than what the cluster runs (11.0.13, database at 11.0)"),
+    ("11.0.12", "11.0", "13.0.1", "The database is at Seafile 11.0: upgrading to 13.0.1 skips a major version"),
+])
+def test_preflight_refuses_a_downgrade_and_a_skipped_major_version(running, recorded, version, refusal):
+    refusals = render_value("seafile_node", "__seafile_node_state_refusals", seafile_node_version=version,
+                            **cluster_state(running, recorded))
+    assert len(refusals) == 1 and refusals[0].startswith(refusal), refusals
+
+
+def test_preflight_refuses_an_upgrade_under_limit():
+    values = dict(cluster_state("11.0.12", "11.0"), ansible_play_hosts_all=[])
+    refusals = render_value("seafile_node", "__seafile_node_state_refusals", seafile_node_version="12.0.14", **values)
+    assert refusals == ["Upgrading to 12.0.14 stops and starts every Seafile node in turn: run it without --limit (missing: node1)."]
+
+
+def test_the_cluster_keeps_its_jwt_private_key_and_refuses_two():
+    values = cluster_state("12.0.14", "12.0", env="# managed\nJWT_PRIVATE_KEY=abc123\nCLUSTER_MODE=frontend\n")
+    assert render_value("seafile_node", "__seafile_node_jwt", seafile_node_version="12.0.14", **values) == "abc123"
+    other = cluster_state("12.0.14", "12.0", env="JWT_PRIVATE_KEY=zzz\n")["__seafile_node_state"]
+    values["groups"] = {"seafile_nodes": ["node1", "node2"]}
+    values["hostvars"]["node2"] = {"__seafile_node_state": other}
+    values["ansible_play_hosts_all"] = ["node1", "node2"]
+    refusals = render_value("seafile_node", "__seafile_node_state_refusals", seafile_node_version="12.0.14", **values)
+    assert [r for r in refusals if "different JWT_PRIVATE_KEYs" in r], refusals

@@ -16,6 +16,8 @@ import urllib.request
 
 import pytest
 
+from test_standin_versions import configuration, write_configuration
+
 PROJECT = pathlib.Path(__file__).resolve().parents[2]
 FIXTURE = PROJECT / "tests/fixtures/seafile-pro"
 V11, V13 = "11.0.12", "13.0.1"
@@ -36,18 +38,6 @@ def free_ports(count):
     for sock in sockets:
         sock.close()
     return ports
-
-
-def seafile_conf(version, fileserver, health, extra=""):
-    """conf/seafile.conf in the shape the seafile_node role writes."""
-    memcached = "memcached_options = --SERVER=127.0.0.1:11211 --POOL-MIN=10 --POOL-MAX=100\n"
-    major = int(version.split(".")[0])
-    return ("[fileserver]\nport = %d\n\n"
-            "[database]\ntype = mysql\nhost = 127.0.0.1\nport = 3306\nuser = seafile\npassword = pw\n"
-            "db_name = seafile_db\nconnection_charset = utf8\n\n"
-            "[cluster]\nenabled = true\nhealth_check_port = %d\n" % (fileserver, health)
-            + (memcached if major < 10 else "\n[memcached]\n" + memcached if major < 13 else "")
-            + extra)
 
 
 def s3_section(section, bucket, **settings):
@@ -92,11 +82,13 @@ class Node:
         return self.top / ("seafile-pro-server-%s/seafile/bin/seaf-server" % self.version)
 
     def configure(self, extra="", env=None):
-        (self.top / "conf/seafile.conf").write_text(seafile_conf(self.version, self.fileserver, self.health, extra))
-        if int(self.version.split(".")[0]) >= 13:
-            values = dict(CACHE_PROVIDER="memcached", MEMCACHED_HOST="127.0.0.1", MEMCACHED_PORT="11211")
-            values.update(env or {})
-            (self.top / ".env").write_text("".join("%s=%s\n" % item for item in values.items()))
+        """A minimal valid configuration of the version (test_standin_versions), extra appended to seafile.conf,
+        env merged into conf/.env."""
+        files = configuration(int(self.version.split(".")[0]), self.fileserver, self.health)
+        files.get(".env", {}).update(env or {})
+        write_configuration(self.top / "conf", files)
+        with (self.top / "conf/seafile.conf").open("a") as conf:
+            conf.write(extra)
         return self
 
     def check(self):
@@ -129,7 +121,7 @@ class Node:
                 self.process.wait(TIMEOUT)
 
     def url(self, name):
-        return "http://127.0.0.1:%d/seafhttp/files/%s" % (self.fileserver, name)
+        return "http://127.0.0.1:%d/files/%s" % (self.fileserver, name)
 
 
 def clean_env():
@@ -210,6 +202,20 @@ def test_unknown_and_bad_names(node):
     assert not (server.data / "storage/fs").exists()
 
 
+@pytest.mark.parametrize("version", [V11, V13])
+def test_the_proxy_must_strip_seafhttp(node, version):
+    """Clients use FILE_SERVER_ROOT, <SERVICE_URL>/seafhttp; the load balancer strips /seafhttp."""
+    server = node(version).configure()
+    assert server.start() is None, server.process.stderr.read()
+    assert call("PUT", server.url("a.bin"), CONTENT).status == 200
+    for method, data in (("GET", None), ("PUT", b"x")):
+        for path in ("/seafhttp/files/a.bin", "/seafhttp"):
+            reply = call(method, "http://127.0.0.1:%d%s" % (server.fileserver, path), data)
+            assert reply.status == 404, (method, path)
+            assert "must strip the /seafhttp prefix" in json.loads(reply.body)["error"], (method, path)
+    assert call("GET", server.url("a.bin")).body == CONTENT
+
+
 def test_two_nodes_share_a_symlinked_data_directory(node, tmp_path):
     shared = tmp_path / "shared"
     shared.mkdir()
@@ -277,7 +283,7 @@ def test_check_starts_nothing(node):
             socket.create_connection(("127.0.0.1", port), 0.5).close()
 
 
-# Storage backends in seafile.conf (Seafile 12 and older).
+# Storage backends in seafile.conf (Seafile 11 and 12).
 
 @pytest.mark.parametrize("override, message", [
     (dict(block_backend=dict(bucket="")), "[block_backend] has no bucket"),
@@ -313,10 +319,10 @@ def test_an_s3_backend_refuses_uploads(node):
     assert not (server.data / "storage").exists()
 
 
-# Seafile 13: storage backends in .env.
+# Seafile 13: storage backends in conf/.env.
 
 def test_seafile_13_refuses_backends_in_seafile_conf(node):
-    refused(node(V13).configure(s3_conf()).check(), "Seafile 13 reads storage backends from .env")
+    refused(node(V13).configure(s3_conf()).check(), "Seafile 13 reads storage backends from conf/.env")
 
 
 @pytest.mark.parametrize("missing", ["S3_COMMIT_BUCKET", "S3_FS_BUCKET", "S3_BLOCK_BUCKET", "S3_KEY_ID",
@@ -324,14 +330,14 @@ def test_seafile_13_refuses_backends_in_seafile_conf(node):
 def test_seafile_13_refuses_incomplete_s3_env(node, missing):
     env = dict(S3_ENV)
     del env[missing]
-    refused(node(V13).configure(env=env).check(), ".env has no %s" % missing)
+    refused(node(V13).configure(env=env).check(), "conf/.env has no %s" % missing)
 
 
 @pytest.mark.parametrize("change, message", [
-    (dict(S3_HOST="", S3_AWS_REGION=""), ".env has neither S3_HOST nor S3_AWS_REGION"),
+    (dict(S3_HOST="", S3_AWS_REGION=""), "conf/.env has neither S3_HOST nor S3_AWS_REGION"),
     (dict(S3_FS_BUCKET="blocks"), "need three different buckets"),
-    (dict(S3_USE_HTTPS="on"), "S3_USE_HTTPS in .env must be true or false"),
-    (dict(SEAF_SERVER_STORAGE_TYPE="ceph"), "SEAF_SERVER_STORAGE_TYPE in .env must be disk or s3"),
+    (dict(S3_USE_HTTPS="on"), "S3_USE_HTTPS in conf/.env must be true or false"),
+    (dict(SEAF_SERVER_STORAGE_TYPE="ceph"), "SEAF_SERVER_STORAGE_TYPE in conf/.env must be disk or s3"),
 ])
 def test_seafile_13_refuses_bad_s3_env(node, change, message):
     refused(node(V13).configure(env=dict(S3_ENV, **change)).check(), message)
@@ -354,7 +360,7 @@ def test_seafile_13_disk_storage_stores_on_the_filesystem(node):
 
 def test_seafile_11_ignores_s3_settings_in_env(node):
     server = node(V11).configure()
-    (server.top / ".env").write_text("SEAF_SERVER_STORAGE_TYPE=s3\n")
+    (server.top / "conf/.env").write_text("SEAF_SERVER_STORAGE_TYPE=s3\n")
     assert server.check().returncode == 0
 
 
@@ -393,7 +399,8 @@ def test_setup_takes_the_password_from_the_environment(unpacked, env, flags):
 # Seahub: thumbnails from the stored file, into THUMBNAIL_ROOT.
 
 THUMBNAIL_PROBE = """
-import json, django
+import json, django, pymysql
+pymysql.install_as_MySQLdb()  # DATABASES is MySQL: the nodes have python3-mysqldb, this test PyMySQL
 django.setup()
 from django.test import RequestFactory
 from django.urls import resolve
@@ -413,12 +420,9 @@ def test_seahub_thumbnail(node, tmp_path, enabled):
     assert server.start() is None, server.process.stderr.read()
     assert call("PUT", server.url("report-1.bin"), CONTENT).status == 200
     thumbs = tmp_path / "thumbnails"
-    settings = ("SECRET_KEY = 'k'\nCACHES = {'default': {'BACKEND': 'django_pylibmc.memcached.PyLibMCCache', "
-                "'LOCATION': ['127.0.0.1:11211']}}\n"
-                "AVATAR_FILE_STORAGE = 'seahub.base.database_storage.DatabaseStorage'\n")
     if enabled:
-        settings += "ENABLE_THUMBNAIL = True\nTHUMBNAIL_ROOT = %r\n" % str(thumbs)
-    (server.top / "conf/seahub_settings.py").write_text(settings)
+        with (server.top / "conf/seahub_settings.py").open("a") as settings:
+            settings.write("ENABLE_THUMBNAIL = True\nTHUMBNAIL_ROOT = %r\n" % str(thumbs))
     install = server.top / ("seafile-pro-server-%s" % V11)
     env = dict(clean_env(), DJANGO_SETTINGS_MODULE="seahub.settings",
                PYTHONPATH=os.pathsep.join([str(install / "seahub"), str(install / "seahub/thirdpart"),

@@ -15,18 +15,27 @@ def section(config, name):
     return [line.strip() for line in block.splitlines() if line.strip()]
 
 
-def test_seafile_layout_follows_the_vendor_sample():
+def test_seafile_layout_is_the_vendors_current_one():
     config = haproxy(layouts()["seafile"], ("seafile_nodes", 2))
     seahub = section(config, "seahub")
-    assert "bind *:80" in seahub and "mode http" in seahub
+    assert "bind *:80" in seahub and "bind *:443 ssl crt /etc/haproxy/certs/seafile.pem" in seahub and "mode http" in seahub
     assert "cookie SEAFILE_NODE insert indirect nocache" in seahub
-    assert "server seafile_nodes1 10.0.0.11:80 check port 11001 cookie seafile_nodes1" in seahub
-    https = section(config, "seahub-https")
-    assert "mode tcp" in https and "server seafile_nodes2 10.0.0.12:443 check port 11001" in https
-    for name, port in (("ccnetserver", 10001), ("seafserver", 12001)):
-        lines = section(config, name)
-        assert "balance leastconn" in lines
-        assert "server seafile_nodes1 10.0.0.11:%d check port 11001" % port in lines
+    assert "server seafile_nodes1 10.0.0.11:8000 check port 11001 cookie seafile_nodes1" in seahub
+    assert "use_backend seafile-fileserver if { path_beg /seafhttp }" in seahub
+    fileserver = section(config, "seafile-fileserver")
+    assert not [line for line in fileserver if line.startswith("bind")]
+    assert "http-request replace-path ^/seafhttp(/.*) \\1" in fileserver and "balance leastconn" in fileserver
+    assert "server seafile_nodes2 10.0.0.12:8082 check port 11001" in fileserver
+    # Seed 000's obsolete ports are gone.
+    assert ":10001" not in config and ":12001" not in config
+
+
+def test_a_held_backend_is_written_disabled():
+    groups, hostvars = backend_hosts(("seafile_nodes", 2))
+    hostvars["seafile_nodes2"]["haproxy_backend_held"] = True
+    config = render("haproxy", "haproxy.cfg.j2", haproxy_services=layouts()["seafile"], groups=groups, hostvars=hostvars)
+    assert "server seafile_nodes2 10.0.0.12:8000 check port 11001 cookie seafile_nodes2 disabled" in section(config, "seahub")
+    assert "server seafile_nodes1 10.0.0.11:8000 check port 11001 cookie seafile_nodes1" in section(config, "seahub")
 
 
 def test_powerfolder_layout_sticks_browsers_and_the_tunnel_for_more_than_five_minutes():

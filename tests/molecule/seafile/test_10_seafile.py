@@ -3,7 +3,7 @@
 import json
 import uuid
 
-from conftest import backends, http, wait_until
+from conftest import backends, http, virtual_ip, wait_until
 
 
 def md5s(node, name, path):
@@ -22,7 +22,8 @@ def test_config_directories_are_identical_on_every_node(groups, node):
 
 def test_configuration_has_the_cluster_settings(groups, node, address):
     host = node(groups["seafile_nodes"][0])
-    servers = ["%s:11211" % address(name) for name in groups["memcached"]]
+    # Active/standby (the scenario's layout): the one virtual IP keepalived moves.
+    servers = ["%s:11211" % virtual_ip()]
     conf = host.file("/opt/seafile/conf/seafile.conf").content_string
     assert "[cluster]\nenabled = true\nhealth_check_port = 11001\n" in conf
     options = "memcached_options = %s --POOL-MIN=10 --POOL-MAX=100" % " ".join("--SERVER=" + s for s in servers)
@@ -31,7 +32,10 @@ def test_configuration_has_the_cluster_settings(groups, node, address):
     assert "'LOCATION': %s," % json.dumps(servers) in settings
     assert "AVATAR_FILE_STORAGE = 'seahub.base.database_storage.DatabaseStorage'" in settings
     assert 'SERVICE_URL = "http://%s"' % groups["seafile_lb"][0] in settings
-    assert "[INDEX FILES]\nexternal_es_server = true" in host.file("/opt/seafile/conf/seafevents.conf").content_string
+    events = host.file("/opt/seafile/conf/seafevents.conf").content_string
+    background = [name for name in groups["seafile_nodes"]
+                  if node(name).service("seafile-background-tasks.service").is_running]
+    assert "[INDEX FILES]\nenabled = true\nexternal_es_server = true\nes_host = %s\nes_port = 9200" % address(background[0]) in events
     for name in groups["seafile_nodes"]:
         conf_file = node(name).file("/opt/seafile/conf/seahub_settings.py")
         assert conf_file.mode == 0o640 and conf_file.user == "seafile"

@@ -28,7 +28,7 @@ def test_a_file_uploaded_through_one_node_is_served_byte_identical_by_every_othe
         "for other in %r:\n"
         "    admin('disable server seafile-fileserver/' + other)\n"
         "try:\n"
-        "    req = urllib.request.Request('http://127.0.0.1:8082/seafhttp/files/%s', data=%r, method='PUT')\n"
+        "    req = urllib.request.Request('http://127.0.0.1/seafhttp/files/%s', data=%r, method='PUT')\n"
         "    print(urllib.request.urlopen(req, timeout=10).read().decode())\n"
         "finally:\n"
         "    for other in %r:\n"
@@ -39,7 +39,7 @@ def test_a_file_uploaded_through_one_node_is_served_byte_identical_by_every_othe
     assert stored["sha1"] == digest
     for other in others:
         fetch = ("import hashlib, json, urllib.request\n"
-                 "r = urllib.request.urlopen('http://%s:8082/seafhttp/files/%s', timeout=10)\n"
+                 "r = urllib.request.urlopen('http://%s:8082/files/%s', timeout=10)\n"
                  "body = r.read()\n"
                  "print(json.dumps([r.headers['X-Seafile-Node'], hashlib.sha1(body).hexdigest(), len(body)]))\n"
                  % (address(other), name))
@@ -58,7 +58,7 @@ def test_seafile_data_is_the_shared_folder_on_every_node(groups, node):
 def test_thumbnails_on_the_shared_folder_are_written_by_the_seafile_user(groups, address, node, py):
     lb, first, last = groups["seafile_lb"][0], groups["seafile_nodes"][0], groups["seafile_nodes"][-1]
     name, data = "photo-%s.jpg" % uuid.uuid4().hex[:8], payload()
-    put = http(py, lb, "print(json.dumps(call('PUT', 'http://%s:8082/seafhttp/files/%s', %r)))" % (address(first), name, data))
+    put = http(py, lb, "print(json.dumps(call('PUT', 'http://%s:8082/files/%s', %r)))" % (address(first), name, data))
     assert put[0] == 200, put
     sha1 = __import__("json").loads(put[1])["sha1"]
     thumb = http(py, lb, "print(json.dumps(call('GET', 'http://%s:8000/thumbnail/%s/')))" % (address(last), name))

@@ -1,42 +1,15 @@
 """One restart pattern: a node that fails to come back stops the rollout,
 naming it; the next run resumes. And one SECRET_KEY, whatever is rebuilt."""
 
-import json
 import re
-import uuid
 
-from conftest import backends, http, wait_until
+from conftest import accepted_everywhere, backends, http, login, secret_keys, wait_until
 
 ONLY_SEAFILE = "seafile_node_preflight,seafile_node_configure,seafile_node_restart"
 
 
 def started(node, name):
     return node(name).check_output("systemctl show -P ActiveEnterTimestampMonotonic seafile.service")
-
-
-def secret_keys(groups, node):
-    keys = set()
-    for name in groups["seafile_nodes"]:
-        settings = node(name).file("/opt/seafile/conf/seahub_settings.py").content_string
-        keys.add(re.search(r"^SECRET_KEY = (.+)$", settings, re.M).group(1))
-    return keys
-
-
-def login(py, lb):
-    user = "user-" + uuid.uuid4().hex[:8]
-    status, _body, cookies = http(py, lb, "print(json.dumps(call('POST', 'http://127.0.0.1/accounts/login/', "
-                                          "json.dumps({'username': %r}).encode())))" % user)
-    assert status == 200
-    return user, [c.split(";")[0] for c in cookies if c.startswith("sessionid=")][0]
-
-
-def accepted_everywhere(groups, address, py, user, session):
-    for name in groups["seafile_nodes"]:
-        script = "print(json.dumps(call('GET', 'http://%s:8000/api2/whoami/', cookie=%r)))" % (address(name), session)
-        status, body, _cookies = http(py, groups["seafile_lb"][0], script)
-        if status != 200 or json.loads(body)["user"] != user:
-            return False
-    return True
 
 
 def test_a_node_that_fails_to_start_stops_the_rollout(groups, node, playbook, py):
