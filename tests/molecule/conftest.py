@@ -274,3 +274,9 @@ def accepted_everywhere(groups, address, py, user, session):
         if status != 200 or json.loads(body)["user"] != user:
             return False
     return True
+
+
+def py_sha1(py, host, url):
+    """The SHA-1 of what url serves, fetched on host."""
+    return py(host, "import hashlib, urllib.request\n"
+                    "print(hashlib.sha1(urllib.request.urlopen(%r, timeout=10).read()).hexdigest())" % url).stdout.strip()

@@ -9,7 +9,7 @@ import json
 import re
 import uuid
 
-from conftest import accepted_everywhere, http, login, refused, secret_keys
+from conftest import accepted_everywhere, http, login, py_sha1, refused, secret_keys
 
 TO = {"seafile_node_version": "12.0.14"}
 # Polls seahub and a stored file through the load balancer every 0.1 s until
@@ -85,10 +85,7 @@ def test_upgrade_to_12_keeps_sessions_files_and_secrets(groups, node, address, p
     assert len(jwt) == 1
     assert secret_keys(groups, node) == keys
     assert accepted_everywhere(groups, address, py, user, session)
-    got = py(lb, "import hashlib, urllib.request\n"
-                 "print(hashlib.sha1(urllib.request.urlopen('http://127.0.0.1/seafhttp/files/%s', timeout=10).read()).hexdigest())"
-             % name).stdout.strip()
-    assert got == hashlib.sha1(data).hexdigest()
+    assert py_sha1(py, lb, "http://127.0.0.1/seafhttp/files/%s" % name) == hashlib.sha1(data).hexdigest()
     polled = json.loads(node(lb).check_output("for i in $(seq 50); do [ -s /tmp/poll.out ] && break; sleep 0.2; done; cat /tmp/poll.out"))
     assert polled["samples"] > 100, polled
     # One frontend kept serving while the others stopped: no failure longer
