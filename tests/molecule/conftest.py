@@ -280,3 +280,10 @@ def py_sha1(py, host, url):
     """The SHA-1 of what url serves, fetched on host."""
     return py(host, "import hashlib, urllib.request\n"
                     "print(hashlib.sha1(urllib.request.urlopen(%r, timeout=10).read()).hexdigest())" % url).stdout.strip()
+
+
+def upgrades(node, groups):
+    """The upgrade scripts the Seafile stand-in recorded in the database, in the order they ran."""
+    out = node(groups["galera"][0]).check_output(
+        "mariadb --batch --skip-column-names --execute \"SELECT script FROM seafile_db.standin_upgrades ORDER BY id\"")
+    return out.split()

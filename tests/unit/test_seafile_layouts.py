@@ -252,3 +252,10 @@ def test_the_cluster_keeps_its_jwt_private_key_and_refuses_two():
     values["ansible_play_hosts_all"] = ["node1", "node2"]
     refusals = render_value("seafile_node", "__seafile_node_state_refusals", seafile_node_version="12.0.14", **values)
     assert [r for r in refusals if "different JWT_PRIVATE_KEYs" in r], refusals
+
+
+@pytest.mark.parametrize("version", sorted(LAYOUTS))
+def test_preflight_accepts_the_lab_inputs_of_every_version(version):
+    values = variables(version, seafile_node_archive=__file__, seafile_node_db_admin_host="galera1",
+                       memcached_servers=["10.0.0.11:11211", "10.0.0.12:11211"])
+    assert render_value("seafile_node", "__seafile_node_refusals", **values) == []

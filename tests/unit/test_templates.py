@@ -32,10 +32,15 @@ def test_seafile_layout_is_the_vendors_current_one():
 
 def test_a_held_backend_is_written_disabled():
     groups, hostvars = backend_hosts(("seafile_nodes", 2))
-    hostvars["seafile_nodes2"]["haproxy_backend_held"] = True
+    hostvars["seafile_nodes2"]["haproxy_backend_held"] = ["seafile_nodes"]
     config = render("haproxy", "haproxy.cfg.j2", haproxy_services=layouts()["seafile"], groups=groups, hostvars=hostvars)
     assert "server seafile_nodes2 10.0.0.12:8000 check port 11001 cookie seafile_nodes2 disabled" in section(config, "seahub")
     assert "server seafile_nodes1 10.0.0.11:8000 check port 11001 cookie seafile_nodes1" in section(config, "seahub")
+    # Held in the services of that group only: a Seafile node that is also a Galera member keeps serving Galera.
+    groups["galera"] = groups["seafile_nodes"]
+    config = render("haproxy", "haproxy.cfg.j2", haproxy_services=layouts()["galera"], groups=groups, hostvars=hostvars,
+                    filesync_address="10.0.0.9")
+    assert not [line for line in section(config, "galera") if line.endswith("disabled")]
 
 
 def test_powerfolder_layout_sticks_browsers_and_the_tunnel_for_more_than_five_minutes():

@@ -3,7 +3,7 @@ and the load balancer routes to it only once it answers the health check."""
 
 import json
 
-from conftest import accepted_everywhere, backends, login, secret_keys
+from conftest import accepted_everywhere, backends, login, secret_keys, upgrades
 
 VERSION = {"seafile_node_version": "12.0.14"}  # where tests/molecule/seafile/test_60_upgrade.py left the cluster
 FILES = "seafile.conf seahub_settings.py seafevents.conf seafdav.conf gunicorn.conf.py .env"
@@ -64,3 +64,5 @@ def test_a_fourth_node_gets_the_configuration_and_enters_the_load_balancer_healt
     assert sums(node, new) == sums(node, frontend)
     assert secret_keys({"seafile_nodes": groups["seafile_nodes"] + [new]}, node) == keys
     assert accepted_everywhere({"seafile_nodes": [new], "seafile_lb": [lb]}, address, py, user, session)
+    # A run on the upgraded cluster does not migrate again.
+    assert upgrades(node, groups) == ["upgrade_11.0_12.0.sh"]

@@ -5,7 +5,7 @@ Redis (password, cluster address only) keeps the sessions of every node."""
 import hashlib
 import uuid
 
-from conftest import accepted_everywhere, http, login, py_sha1
+from conftest import accepted_everywhere, http, login, py_sha1, upgrades
 
 # Where tests/molecule/seafile/test_70_add_node.py left the cluster: four nodes.
 TO = {"seafile_node_version": "13.0.1", "seafile_node_cache_provider": "redis"}
@@ -20,9 +20,7 @@ def test_upgrade_to_13_with_redis(groups, node, address, playbook, py):
     rc, output, _recap = playbook("seafile.yml", extra_vars=TO,
                                   extra_inventory={"all": {"children": {"seafile_nodes": {"hosts": {new: {}}}}}})
     assert rc == 0, output
-    out = node(groups["galera"][0]).check_output(
-        "mariadb --batch --skip-column-names --execute \"SELECT script FROM seafile_db.standin_upgrades ORDER BY id\"")
-    assert out.split() == ["upgrade_11.0_12.0.sh", "upgrade_12.0_13.0.sh"]
+    assert upgrades(node, groups) == ["upgrade_11.0_12.0.sh", "upgrade_12.0_13.0.sh"]
     for host in nodes["seafile_nodes"]:
         env = node(host).file("/opt/seafile/conf/.env").content_string
         assert "CACHE_PROVIDER=redis\n" in env and "REDIS_HOST=%s\n" % address(redis) in env and "REDIS_PASSWORD=" in env
