@@ -259,3 +259,20 @@ def test_preflight_accepts_the_lab_inputs_of_every_version(version):
     values = variables(version, seafile_node_archive=__file__, seafile_node_db_admin_host="galera1",
                        memcached_servers=["10.0.0.11:11211", "10.0.0.12:11211"])
     assert render_value("seafile_node", "__seafile_node_refusals", **values) == []
+
+
+@pytest.mark.parametrize("extra, refusal", [
+    ({"seafile_node_cache_layout": "active_standby", "memcached_virtual_ip": ""},
+     "seafile_node_cache_layout is 'active_standby' with 2 memcached nodes and memcached_virtual_ip ''"),
+    ({"seafile_node_version": "13.0.1", "seafile_node_cache_layout": "all_nodes"}, "Seafile 13 takes one cache host"),
+    ({"seafile_node_version": "12.0.14", "seafile_node_service_url": "https://example.com/seafile"},
+     "and from Seafile 12 without a path (SEAFILE_SERVER_HOSTNAME is a host name); got 'https://example.com/seafile'."),
+    ({"seafile_node_version": "13.0.1", "seafile_node_cache_provider": "redis", "seafile_node_redis_host": "10.0.0.30",
+      "seafile_node_redis_password": ""}, "set seafile_node_cache_provider: redis, seafile_node_redis_host and seafile_node_redis_password"),
+])
+def test_preflight_refuses_a_cache_or_address_the_version_cannot_use(extra, refusal):
+    values = variables(extra.get("seafile_node_version", "11.0.12"), seafile_node_archive=__file__, seafile_node_db_admin_host="galera1",
+                       memcached_servers=["10.0.0.11:11211", "10.0.0.12:11211"])
+    values.update(extra)
+    refusals = render_value("seafile_node", "__seafile_node_refusals", **values)
+    assert [r for r in refusals if refusal in r], refusals
