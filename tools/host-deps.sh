@@ -17,9 +17,19 @@
 #   redis-server                              the real reader of the redis role's redis.conf: a throw-away
 #                                             redis-server on a Unix socket (tests/unit/test_redis.py); the
 #                                             package's own service is disabled and stopped right after it is installed
+#   memcached                                 the real reader of the memcached role's memcached.conf: Debian's
+#                                             systemd-memcached-wrapper starts a throw-away memcached on 127.0.0.1 and
+#                                             free ports (tests/unit/test_input_guards.py); the package's own service
+#                                             is disabled and stopped right after it is installed
+#   haproxy                                   haproxy -c and throw-away haproxy processes (master-worker, random
+#                                             ports) for the haproxy role's configuration and its reload check
+#                                             (tests/unit/test_haproxy.py); the package's own service is disabled
+#                                             and stopped right after it is installed
+#   nftables                                  nft loads the firewall role's rules into a throw-away network
+#                                             namespace (tests/unit/test_firewall.py)
 set -euo pipefail
 wanted=(mariadb-server-core mariadb-client-core shellcheck python3-gi gir1.2-glib-2.0 etcd-server etcd-client default-jre-headless keepalived
-        redis-server)
+        redis-server memcached haproxy nftables)
 missing=()
 for package in "${wanted[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
@@ -38,4 +48,12 @@ fi
 # Only the redis-server binary is wanted here, never a running Redis on this machine.
 if [[ " ${missing[*]} " == *" redis-server "* ]] && command -v systemctl >/dev/null 2>&1; then
   systemctl disable --now redis-server >/dev/null 2>&1 || true
+fi
+# Only the memcached binary and Debian's wrapper are wanted here, never a running memcached on this machine.
+if [[ " ${missing[*]} " == *" memcached "* ]] && command -v systemctl >/dev/null 2>&1; then
+  systemctl disable --now memcached >/dev/null 2>&1 || true
+fi
+# Only the haproxy binary is wanted here, never a running HAProxy on this machine.
+if [[ " ${missing[*]} " == *" haproxy "* ]] && command -v systemctl >/dev/null 2>&1; then
+  systemctl disable --now haproxy >/dev/null 2>&1 || true
 fi

@@ -15,6 +15,8 @@ description:
     C(seafile-license.txt) in its top-level directory and runs in trial mode
     without it.
   - Compares checksums, so a re-run with the same license is C(changed=false).
+  - Never shows the license text, a secret of the vendor's customer, neither in its diff nor in its
+    logged arguments (O(content) is C(no_log)); the diff names the file and the checksums.
   - Refuses a missing or empty source.
   - For a Seafile license, reads its C(Expiration) date and fails on an
     expired license, naming the date.
@@ -29,6 +31,7 @@ options:
   content:
     description:
       - The license text, for example C("{{ lookup('ansible.builtin.file', 'seafile-license.txt') }}").
+      - Never logged nor shown.
       - Exactly one of O(content) and O(src).
     type: str
   src:
@@ -65,7 +68,7 @@ attributes:
     description: Reports what would change.
   diff_mode:
     support: full
-    description: Shows the license before and after.
+    description: Shows the file's SHA-1 checksum and size before and after, never the license text.
 author:
   - filesync.cluster maintainers (@filesync)
 """
@@ -137,6 +140,13 @@ def seafile_expiration(module, text, today=None):
     return expires.isoformat()
 
 
+def summary(data):
+    """What a diff shows of a license: its checksum and size, never its text."""
+    if data is None:
+        return ""
+    return "sha1 %s, %d bytes (the license text is not shown)\n" % (hashlib.sha1(data).hexdigest(), len(data))
+
+
 def read_source(module):
     params = module.params
     if params["src"] is not None:
@@ -155,7 +165,7 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             application=dict(type="str", choices=["seafile", "generic"], default="seafile"),
-            content=dict(type="str"),
+            content=dict(type="str", no_log=True),
             src=dict(type="path"),
             dest=dict(type="path", required=True),
             filename=dict(type="str"),
@@ -199,7 +209,8 @@ def main():
     attrs_changed = stat is None or (stat.st_uid, stat.st_gid, stat.st_mode & 0o7777) != (user.pw_uid, gid, mode)
     result["changed"] = content_changed or attrs_changed
     if module._diff and content_changed:
-        result["diff"] = dict(before=to_text(before), after=to_text(data), before_header=path, after_header=path)
+        result["diff"] = dict(before=summary(before if stat else None), after=summary(data),
+                              before_header=path, after_header=path)
 
     if result["changed"] and not module.check_mode:
         if content_changed:

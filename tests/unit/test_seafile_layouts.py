@@ -165,13 +165,6 @@ def test_the_stand_in_refuses_malformed_memcached_options(installed):
     assert result.returncode == 1 and "memcached_options is malformed" in result.stderr
 
 
-def test_firewall_rules_open_ports_to_their_clients_only():
-    rules = render("seafile_node", "filesync-seafile.nft.j2", **variables("11.0.12", inventory_hostname="memcached1"))
-    assert "tcp dport 11001 ip saddr { 10.0.0.17, 10.0.0.14, 127.0.0.1 } accept" in rules
-    assert "tcp dport 11211 ip saddr { 10.0.0.14, 10.0.0.15, 10.0.0.16, 127.0.0.1 } accept" in rules
-    assert "tcp dport 11001 drop" in rules and "tcp dport 11211 drop" in rules
-
-
 def node_state(user, group, share_owner=(2000, 2000)):
     """What host_state returns to Seafile's preflight on a node (the share of the default storage path)."""
     share = {"exists": True, "isdir": True, "islnk": False, "uid": share_owner[0], "gid": share_owner[1], "mode": "0770"}
