@@ -32,7 +32,7 @@ options:
     default: /run/haproxy-master.sock
   since:
     description:
-      - RV(status) of an earlier call: wait for the reload that followed it and fail unless it took effect.
+      - RV(status) of an earlier call. The module waits for the reload that followed it and fails unless it took effect.
     type: dict
   binds:
     description:
@@ -52,7 +52,7 @@ options:
         default: ""
   timeout:
     description:
-      - Seconds to wait for the master to answer after the reload (O(since)).
+      - Seconds to wait for the master to answer (and, with O(since), to report the reload).
     type: int
     default: 60
 attributes:
@@ -317,10 +317,16 @@ def main():
                              "EXTRAOPTS, keep -S there, or set haproxy_master_socket to the path it uses." % path)
     since = params["since"]
     if since is None or module.check_mode:
-        try:
-            status = parse_proc(ask(path, "show proc"))
-        except Unanswered as error:
-            module.fail_json(msg="HAProxy's master CLI %s does not answer 'show proc' (%s)." % (path, error))
+        deadline = time.time() + params["timeout"]
+        while True:
+            try:
+                status = parse_proc(ask(path, "show proc"))
+                break
+            except Unanswered as error:  # a reload under way: the master re-executes itself
+                if time.time() > deadline:
+                    module.fail_json(msg="HAProxy's master CLI %s does not answer 'show proc' (%s): check that HAProxy runs "
+                                         "(journalctl -u haproxy)." % (path, error))
+                time.sleep(0.2)
         module.exit_json(changed=False, status=status, pending=pending(status))
 
     status = wait_for_reload(module, path, since, time.time() + params["timeout"])

@@ -58,14 +58,16 @@ def test_galera_layout_has_one_writer_and_backups_checked_on_9200():
     lines = section(config, "galera")
     assert "option httpchk GET /" in lines and "http-check expect status 200" in lines
     servers = [line for line in lines if line.startswith("server ")]
-    assert servers[0] == "server galera1 10.0.0.11:3306 check port 9200 on-marked-down shutdown-sessions"
+    assert servers[0] == ("server galera1 10.0.0.11:3306 check port 9200 on-marked-down shutdown-sessions"
+                          " on-marked-up shutdown-backup-sessions")
     assert all(line.endswith(" backup") for line in servers[1:]) and len(servers) == 3
 
 
 def test_stats_page_only_with_credentials():
     assert "listen stats" not in haproxy([])
     config = haproxy([], haproxy_stats_enabled=True, haproxy_stats_password="s3cret")
-    assert "stats auth admin:s3cret" in section(config, "stats")
+    assert "http-request auth realm stats unless { http_auth(filesync_stats) }" in section(config, "stats")
+    assert "s3cret" not in config and "user 'admin' password '$6$" in config
 
 
 def test_backends_are_each_hosts_one_address_or_explicit_servers():
