@@ -92,3 +92,12 @@ def test_preflight_refuses_a_host_without_an_address():
     rules = rules_of("galera", "__galera_firewall_rules", groups, hostvars, galera_group="galera")
     with pytest.raises(Exception, match="No address is known for galera_arbitrator1"):
         render_value("firewall", "__firewall_rendered", firewall_rules=rules, groups=groups, hostvars=hostvars)
+
+
+def test_seafile_health_check_answers_the_load_balancers_only():
+    groups, hostvars = backend_hosts(("seafile_nodes", 2), ("seafile_lb", 1))
+    rules = rules_of("seafile_node", "__seafile_node_firewall_rules", groups, hostvars,
+                     inventory_hostname="seafile_nodes1")
+    text = table("seafile", rules, groups, hostvars)
+    assert "tcp th dport { 8000, 8082 } ip saddr { 10.0.0.13, 10.0.0.11, 10.0.0.12 } accept" in text
+    assert "tcp th dport { 11001 } ip saddr { 10.0.0.13 } accept" in text and "tcp th dport { 11001 } drop" in text
