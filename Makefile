@@ -52,7 +52,7 @@ lab-status: venv
 lab-destroy:
 	tools/lab.sh destroy
 
-test: host-deps venv image
+test:
 	tools/run-tests.sh
 
 unit: host-deps venv

@@ -46,7 +46,13 @@ def main(out):
         else:
             passed += result == "passed"
             failed += result == "failed"
-    print("%-22s %-7s %6ss  (%d min %02d s)" % ("total", "", total, total // 60, total % 60))
+    print("%-22s %-7s %6ss  (%d min %02d s; the stages run in two lanes)" % ("sum of stages", "", total, total // 60,
+                                                                               total % 60))
+    setup = out / "setup.txt"
+    for line in setup.read_text().splitlines() if setup.exists() else []:
+        name, seconds = line.split()
+        label = "wall clock" if name == "wall" else "set-up " + name
+        print("%-22s %-7s %6ss  (%d min %02d s)" % (label, "", seconds, int(seconds) // 60, int(seconds) % 60))
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
 
