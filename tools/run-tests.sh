@@ -4,8 +4,9 @@
 # molecule verify suites) plus one result per stage that is not pytest
 # (sanity, lint, each molecule scenario's create/converge/idempotence run).
 #
-# Set-up first (host packages, the virtualenv, Docker and both base images),
-# each step timed; then the stages in two lanes at once. A molecule run waits
+# Set-up first (host packages, the virtualenv, Docker), each step timed; the
+# two base images build in the background; then the stages in two lanes at
+# once. A molecule run waits
 # on its containers most of the time (package installs, restarts, state
 # transfers), so two lanes use the machine's two cores; the lanes share no
 # container, network, image tag, certificate directory or fixture file. Each
@@ -16,7 +17,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root" || exit 1
 out=tests/output
 mkdir -p "$out/logs"
-rm -f "$out"/junit-*.xml "$out"/stages.txt "$out"/setup.txt "$out"/logs/*.log
+rm -f "$out"/junit-*.xml "$out"/stages.txt "$out"/setup.txt "$out"/image-*.rc "$out"/logs/*.log
 started=$SECONDS
 
 setup() {
@@ -31,19 +32,32 @@ setup() {
   echo "$name $((SECONDS - start))" | tee -a "$out/setup.txt"
 }
 
-images() {
-  # debootstrap waits on the mirror: both releases at once.
-  tools/build-image.sh bookworm &
-  local bookworm=$!
-  tools/build-image.sh trixie
-  local trixie=$?
-  wait "$bookworm" && [ "$trixie" -eq 0 ]
-}
-
 setup host-deps tools/host-deps.sh
 setup venv make -s venv
 setup docker tools/ensure-docker.sh
-setup images images
+
+# Both base images build (debootstrap waits on the mirror) while the stages
+# that need no container run; a molecule stage waits for them.
+for suite in bookworm trixie; do
+  (
+    start=$SECONDS
+    tools/build-image.sh "$suite" >"$out/logs/image-$suite.log" 2>&1
+    rc=$?
+    echo "image-$suite $((SECONDS - start))" >>"$out/setup.txt"
+    echo "$rc" >"$out/image-$suite.rc"
+  ) &
+done
+
+images_built() {
+  local suite
+  for suite in bookworm trixie; do
+    while [ ! -f "$out/image-$suite.rc" ]; do sleep 2; done
+    if [ "$(cat "$out/image-$suite.rc")" != 0 ]; then
+      echo "the $suite image did not build:" && cat "$out/logs/image-$suite.log"
+      return 1
+    fi
+  done
+}
 
 stage() {
   local name=$1
@@ -62,7 +76,11 @@ stage() {
 }
 
 molecule_stage() {
-  stage "molecule-$1" molecule test -s "$1"
+  if images_built; then
+    stage "molecule-$1" molecule test -s "$1"
+  else
+    echo "molecule-$1 failed 0" >>"$out/stages.txt"
+  fi
 }
 
 # The lanes, about equally long; every scenario of molecule/ runs in one.
@@ -85,6 +103,7 @@ lane1_pid=$!
 ) &
 lane2_pid=$!
 wait "$lane1_pid" "$lane2_pid"
+wait
 
 echo "wall $((SECONDS - started))" >>"$out/setup.txt"
 exec python3 tools/test-summary.py "$out"

@@ -8,6 +8,7 @@ import json
 import os
 import pathlib
 import re
+import shlex
 import signal
 import subprocess
 import time
@@ -151,6 +152,65 @@ def etcdctl_command(host, args, address="127.0.0.1"):
 
 def etcdctl(host, args):
     return host.check_output(etcdctl_command(host, args))
+
+
+# A packet capture on a node (AF_PACKET, every interface, both directions):
+# the TCP payload of the given ports, appended to one file, until told to stop.
+SNIFF = (
+    "import os, socket, struct, sys\n"
+    "path, ports = sys.argv[1], {int(p) for p in sys.argv[2].split(',')}\n"
+    "s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.ntohs(3))\n"
+    "s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 << 20)\n"
+    "s.settimeout(0.2)\n"
+    "total = 0\n"
+    "with open(path, 'wb') as out:\n"
+    "    open(path + '.started', 'w').close()\n"
+    "    while not os.path.exists(path + '.stop'):\n"
+    "        try:\n"
+    "            frame = s.recv(262144)\n"
+    "        except socket.timeout:\n"
+    "            continue\n"
+    "        if frame[12:14] != b'\\x08\\x00' or frame[23] != 6:\n"
+    "            continue\n"
+    "        ip = frame[14:14 + struct.unpack('!H', frame[16:18])[0]]\n"
+    "        tcp = ip[(ip[0] & 15) * 4:]\n"
+    "        if not ports & set(struct.unpack('!HH', tcp[:4])):\n"
+    "            continue\n"
+    "        payload = tcp[(tcp[12] >> 4) * 4:]\n"
+    "        out.write(payload)\n"
+    "        total += len(payload)\n"
+    "open(path + '.done', 'w').write(str(total))\n"
+)
+
+
+class Capture:
+    """Capture the TCP payload of ports on a node while the with-block runs.
+
+    After the block: .bytes (how much payload passed) and .holds(text)
+    (whether it passed in clear)."""
+
+    def __init__(self, host, ports):
+        self.host, self.ports = host, ports
+        self.path = "/root/capture-" + uuid.uuid4().hex[:8]
+        self.bytes = None
+
+    def __enter__(self):
+        self.host.check_output("setsid python3 -c %s %s %s </dev/null >/dev/null 2>&1 &" % (
+            shlex.quote(SNIFF), self.path, ",".join(str(p) for p in self.ports)))
+        assert wait_until(lambda: self.host.file(self.path + ".started").exists, timeout=20, interval=0.5)
+        return self
+
+    def __exit__(self, *exc):
+        self.host.check_output("touch %s.stop" % self.path)
+        assert wait_until(lambda: self.host.file(self.path + ".done").exists, timeout=30, interval=0.5)
+        self.bytes = int(self.host.file(self.path + ".done").content_string)
+        return False
+
+    def holds(self, text):
+        return self.host.run("grep -a -q -F %s %s", text, self.path).rc == 0
+
+    def remove(self):
+        self.host.run("rm -f %s %s.started %s.stop %s.done" % ((self.path,) * 4))
 
 
 def galera_whole(node, members, size=None):

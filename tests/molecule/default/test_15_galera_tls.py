@@ -1,6 +1,12 @@
 """MariaDB Galera over TLS (galera_tls_enabled, on by default): replication and
 state transfer with the certificates the pki role made for the lab."""
 
+import shlex
+import time
+import uuid
+
+from conftest import Capture, galera_status, galera_whole, wait_until
+
 PROVIDER_OPTIONS = "mariadb --batch --skip-column-names --execute 'SELECT @@GLOBAL.wsrep_provider_options'"
 
 
@@ -20,3 +26,37 @@ def test_the_key_is_private_to_mariadb_and_state_transfers_are_encrypted(groups,
         assert key.mode == 0o640 and key.user == "root" and key.group == "mysql", name
         config = host.file("/etc/mysql/mariadb.conf.d/99-filesync-galera.cnf").content_string
         assert '[sst]\nencrypt = "3"\ntca = "/etc/galera-tls/ca.crt"' in config, name
+
+
+def test_replication_and_a_full_state_transfer_carry_no_row_in_clear(groups, node, address):
+    """A row written during a capture on the last member, then a state
+    transfer of the whole database to it: its bytes pass the wire, its text
+    never does. A plain message sent to the same ports is seen, so the
+    capture would see a row sent in clear."""
+    first, last = groups["galera"][0], groups["galera"][-1]
+    joiner = node(last)
+    row, control = "row-in-clear-" + uuid.uuid4().hex, "capture-sees-" + uuid.uuid4().hex
+    with Capture(joiner, [4444, 4567, 4568]) as capture:
+        node(first).check_output(
+            "mariadb --execute \"CREATE DATABASE IF NOT EXISTS verify; "
+            "CREATE TABLE IF NOT EXISTS verify.secrets (id INT AUTO_INCREMENT PRIMARY KEY, v VARCHAR(64)); "
+            "INSERT INTO verify.secrets (v) VALUES ('%s')\"" % row)
+        assert wait_until(lambda: joiner.run("mariadb --batch --skip-column-names --execute "
+                                             "\"SELECT COUNT(*) FROM verify.secrets WHERE v = '%s'\"" % row).stdout.strip() == "1")
+        # No position to resume from: the joiner needs a full state transfer.
+        joiner.check_output("systemctl stop mariadb && rm -f /var/lib/mysql/grastate.dat /var/lib/mysql/galera.cache")
+        joiner.check_output("systemctl start mariadb")
+        assert wait_until(galera_whole(node, groups["galera"]), timeout=180)
+        assert galera_status(joiner)["wsrep_last_committed"] != "0"
+        node(first).check_output("python3 -c %s" % shlex.quote(
+            "import socket; s = socket.create_connection((%r, 4567)); s.sendall(%r); s.close()" % (address(last), control.encode())))
+        time.sleep(2)
+    try:
+        assert capture.holds(control), "the capture saw no plain message: it would not see a row in clear either"
+        # A state transfer moves the data files (megabytes); replication the row.
+        assert capture.bytes > 1_000_000, capture.bytes
+        assert not capture.holds(row), "a row crossed the network in clear"
+    finally:
+        capture.remove()
+    assert joiner.check_output("mariadb --batch --skip-column-names --execute "
+                               "\"SELECT v FROM verify.secrets WHERE v = '%s'\"" % row).strip() == row

@@ -1,8 +1,10 @@
 """etcd: one healthy cluster; a key put on one member is read on another."""
 
+import shlex
+import time
 import uuid
 
-from conftest import ETCD_PKI, etcdctl, etcdctl_command
+from conftest import ETCD_PKI, Capture, etcdctl, etcdctl_command
 
 
 def test_every_endpoint_is_healthy(groups, node):
@@ -40,3 +42,25 @@ def test_clients_and_peers_use_tls_and_a_client_without_a_certificate_is_refused
     assert first.run("etcdctl --endpoints=http://%s:2379 --dial-timeout=3s get /x" % other).rc != 0
     refused = first.run("etcdctl --endpoints=https://%s:2379 --cacert=%s/ca.crt --dial-timeout=3s get /x" % (other, ETCD_PKI))
     assert refused.rc != 0
+
+
+def test_a_key_written_through_another_member_crosses_the_network_encrypted(groups, node, address):
+    """Captured on the second member while the first writes through it
+    (client port) and it replicates (peer port): the value never passes in
+    clear, a plain message to the same ports does."""
+    first, second = node(groups["etcd"][0]), node(groups["etcd"][1])
+    key, value = "/verify/" + uuid.uuid4().hex, "value-in-clear-" + uuid.uuid4().hex
+    control = "capture-sees-" + uuid.uuid4().hex
+    with Capture(second, [2379, 2380]) as capture:
+        first.check_output(etcdctl_command(first, "put %s %s" % (key, value), address=address(groups["etcd"][1])))
+        assert etcdctl(node(groups["etcd"][-1]), "get --print-value-only %s" % key).strip() == value
+        first.check_output("python3 -c %s" % shlex.quote(
+            "import socket; s = socket.create_connection((%r, 2380)); s.sendall(%r); s.close()"
+            % (address(groups["etcd"][1]), control.encode())))
+        time.sleep(2)
+    try:
+        assert capture.holds(control), "the capture saw no plain message: it would not see a value in clear either"
+        assert capture.bytes > len(value) * 2, capture.bytes
+        assert not capture.holds(value), "a value crossed the network in clear"
+    finally:
+        capture.remove()
