@@ -45,7 +45,7 @@ def variables(version, mode, host="web1", etcd_members=3, hostvars_extra=None, *
     values = dict(groups=groups, hostvars=hostvars, seatable_version=version, seatable_cluster_mode=mode,
                   __seatable_state={"paths": {}, "files": {}},
                   __seatable_generated={"jwt_private_key": JWT, "secret_key": SECRET},
-                  galera_port=3306, galera_lb_group="haproxy", etcd_group="etcd",
+                  galera_port=3306, galera_lb_group="haproxy", etcd_group="etcd", etcd_tls_enabled=False,
                   etcd_endpoints=["%s:2379" % ADDRESSES[name] for name in groups["etcd"]], memcached_servers=MEMCACHED,
                   seatable_db_password=DB_PASSWORD, seatable_redis_password=REDIS_PASSWORD,
                   seatable_server_hostname="seatable.example.com", seatable_license_file=LICENSE)
@@ -291,6 +291,7 @@ NODE_IDS = {"ds1": {"seatable_node_id": "dtable-server"}, "ds2": {"seatable_node
     ("4.4.0", "prefix", {}, "seatable_cluster_mode prefix needs SeaTable 5.3 or later (seatable_version is 4.4.0)"),
     ("6.2.3", "etcd", {}, "seatable_cluster_mode etcd needs dtable_server_config.json, which SeaTable 6.2.3 no longer reads"),
     ("5.2.7", "etcd", {"etcd_members": 2}, "etcd mode needs an odd number of etcd members in group 'etcd' (it has 2)"),
+    ("5.2.7", "etcd", {"etcd_tls_enabled": True}, "etcd mode: SeaTable's etcd client (etcd_host, etcd_host_list) has no TLS settings"),
     ("5.2.7", "etcd", {"hostvars_extra": BACKGROUND}, "Only one host may run dtable-events in background mode; ds1, ds2 do"),
     ("6.2.3", "prefix", {"hostvars_extra": BACKGROUND}, "Only one host may run dtable-events in background mode; ds1, ds2 do"),
     ("5.2.7", "etcd", {"seatable_redis_password": ""}, "seatable_redis_password is empty: SeaTable 5.2.7"),

@@ -115,13 +115,13 @@ def test_memcached_config_disables_udp_and_caps_memory():
     assert "-l 10.0.0.5" in lines and "-U 0" in lines and "-m 256" in lines and "-c 1024" in lines
 
 
-def test_etcd_config_uses_tls_urls_when_enabled():
+def test_etcd_config_uses_tls_urls_by_default_and_plain_only_when_disabled():
     member = dict(filesync_address="10.0.0.5", groups={"etcd": ["node1"]}, hostvars={"node1": {"filesync_address": "10.0.0.5"}})
-    plain = render("etcd", "etcd.env.j2", **member)
+    plain = render("etcd", "etcd.env.j2", etcd_tls_enabled=False, **member)
     assert 'ETCD_ADVERTISE_CLIENT_URLS="http://10.0.0.5:2379"' in plain
     assert "CERT" not in plain
     assert 'ETCD_NAME="node1"' in plain
-    tls = render("etcd", "etcd.env.j2", etcd_tls_enabled=True, **member)
+    tls = render("etcd", "etcd.env.j2", **member)
     assert 'ETCD_ADVERTISE_CLIENT_URLS="https://10.0.0.5:2379"' in tls
     assert 'ETCD_PEER_CLIENT_CERT_AUTH="true"' in tls and 'ETCD_CLIENT_CERT_AUTH="true"' in tls
 

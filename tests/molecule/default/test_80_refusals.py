@@ -112,9 +112,9 @@ def test_etcd_refuses_to_touch_an_unhealthy_cluster(playbook, groups, node, unch
         node(last).check_output("systemctl start etcd")
 
 
-def test_etcd_refuses_tls_without_files(playbook, unchanged):
+def test_etcd_refuses_some_of_the_tls_files_only(playbook, unchanged):
     refused(playbook("etcd.yml", extra_vars={"etcd_tls_enabled": True, "etcd_tls_cert": ""}, tags="etcd_preflight"),
-            "etcd_tls_enabled is true: set etcd_tls_ca_cert, etcd_tls_cert and etcd_tls_key")
+            "etcd_tls_ca_cert, etcd_tls_cert and etcd_tls_key are set for some of the three files only")
 
 
 def test_etcd_refuses_to_switch_a_running_cluster_between_plain_and_tls(playbook, groups, node, unchanged):
