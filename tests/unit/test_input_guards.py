@@ -407,3 +407,37 @@ def test_powerfolder_license_key_goes_only_where_it_is_masked():
     assert keys["secret_properties"] == "{{ __powerfolder_node_secret_properties }}"
     java_properties = (PROJECT / "plugins/modules/java_properties.py").read_text()
     assert 'secret_properties=dict(type="dict", default={}, no_log=True)' in java_properties
+
+
+# HAProxy: a service's free-form options (lines of haproxy.cfg).
+
+HAPROXY_SERVICE = {"name": "galera", "mode": "tcp", "bind": ["10.0.0.1:3306"], "port": 3306, "servers_group": "galera"}
+
+
+def haproxy_refusals(options):
+    return render_value("haproxy", "__haproxy_option_refusals", haproxy_services=[dict(HAPROXY_SERVICE, options=options)])
+
+
+@pytest.mark.parametrize("line, keyword, instead", [
+    ("bind 0.0.0.0:3307", "bind", "the service's bind list"),
+    ("  server extra 10.0.0.9:3306 check", "server", "servers or servers_group"),
+    ("default-server on-marked-down shutdown-sessions", "default-server", "the role's server settings"),
+    ("stats enable", "stats", "haproxy_stats_enabled"),
+    ("listen open", "listen", "another haproxy_services item"),
+    ("frontend sneaky", "frontend", "another haproxy_services item"),
+    ("use_backend other if TRUE", "use_backend", "routes"),
+])
+def test_haproxy_refuses_options_that_set_what_the_role_writes(line, keyword, instead):
+    found = haproxy_refusals(["timeout client 8h", line])
+    assert len(found) == 1 and "sets '%s'" % keyword in found[0] and instead in found[0], found
+
+
+@pytest.mark.parametrize("line", ["timeout client 8h\nbind *:3307", "timeout client 8h\rbind *:3307"])
+def test_haproxy_refuses_a_line_break_in_an_option(line):
+    found = haproxy_refusals([line])
+    assert len(found) == 1 and "holds a line break" in found[0], found
+
+
+def test_haproxy_lets_other_options_through():
+    options = ["timeout client 8h", "timeout server 8h", "option tcpka", "# a comment", "http-reuse safe"]
+    assert haproxy_refusals(options) == []

@@ -85,6 +85,13 @@ def test_haproxy_refuses_a_word_it_would_split_or_read_differently(playbook, unc
             "These values are written as one word into haproxy.cfg")
 
 
+def test_haproxy_refuses_an_option_that_opens_a_listener_of_its_own(playbook, unchanged):
+    service = {"name": "web", "mode": "tcp", "bind": ["*:9999"], "port": 9999, "servers_group": "galera",
+               "options": ["timeout client 1m", "bind *:3307"]}
+    refused(playbook("haproxy.yml", extra_vars={"haproxy_services": [service]}, tags="haproxy_preflight"),
+            """web: "bind *:3307" sets 'bind', which the role writes itself: use the service's bind list""")
+
+
 def test_haproxy_refuses_a_certificate_name_that_is_not_a_file_name(playbook, unchanged):
     refused(playbook("haproxy.yml", extra_vars={"haproxy_tls_certificates": [{"name": "../site", "content": "x"}]},
                      tags="haproxy_preflight"), 'These values are written as one word into haproxy.cfg')
