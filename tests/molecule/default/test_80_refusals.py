@@ -88,10 +88,9 @@ def test_haproxy_refuses_a_word_it_would_split_or_read_differently(playbook, unc
 def test_haproxy_refuses_an_option_that_opens_a_listener_of_its_own(playbook, unchanged):
     service = {"name": "web", "mode": "tcp", "bind": ["*:9999"], "port": 9999, "servers_group": "galera",
                "options": ["timeout client 1m", "bind *:3307"]}
-    refused(playbook("haproxy.yml", extra_vars={"haproxy_services": [service]}, tags="haproxy_preflight"),
-            "bind *:3307")
-    refused(playbook("haproxy.yml", extra_vars={"haproxy_services": [service]}, tags="haproxy_preflight"),
-            "which the role writes itself: use the service")
+    result = playbook("haproxy.yml", extra_vars={"haproxy_services": [service]}, tags="haproxy_preflight")
+    refused(result, "bind *:3307")
+    refused(result, "which the role writes itself: use the service")
 
 
 def test_haproxy_refuses_a_certificate_name_that_is_not_a_file_name(playbook, unchanged):
