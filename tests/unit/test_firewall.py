@@ -79,7 +79,8 @@ def test_every_role_s_rules_load():
             ("seafile_node", "__seafile_node_firewall_rules", "seafile", {"inventory_hostname": "seafile_nodes1"}),
             ("powerfolder_node", "__powerfolder_node_firewall_rules", "powerfolder",
              {"inventory_hostname": "powerfolder_nodes1"}),
-            ("seatable", "__seatable_firewall_rules", "seatable", {"inventory_hostname": "seatable_web1"})]:
+            ("seatable", "__seatable_firewall_rules", "seatable", {"inventory_hostname": "seatable_web1"}),
+            ("haproxy", "__haproxy_firewall_rules", "haproxy", {"haproxy_services": [HAPROXY_GALERA]})]:
         rules = rules_of(role, name, groups, hostvars, **extra)
         assert rules and all(rule["from_hosts"] for rule in rules), (role, rules)
         loaded = nft(table(service, rules, groups, hostvars), "list table inet filesync_" + service)
@@ -101,3 +102,19 @@ def test_seafile_health_check_answers_the_load_balancers_only():
     text = table("seafile", rules, groups, hostvars)
     assert "tcp th dport { 8000, 8082 } ip saddr { 10.0.0.13, 10.0.0.11, 10.0.0.12 } accept" in text
     assert "tcp th dport { 11001 } ip saddr { 10.0.0.13 } accept" in text and "tcp th dport { 11001 } drop" in text
+
+
+HAPROXY_GALERA = {"name": "galera", "mode": "tcp", "bind": ["10.0.0.20:3306"], "port": 3306, "servers_group": "galera",
+                  "clients_groups": ["seafile_nodes", "powerfolder_nodes", "no_such_group"]}
+
+
+def test_haproxy_internal_services_answer_their_clients_only_and_public_ones_everyone():
+    groups, hostvars = backend_hosts(("galera", 3), ("seafile_nodes", 2), ("powerfolder_nodes", 1))
+    public = {"name": "web", "mode": "http", "bind": ["*:80", "[::]:443 ssl crt /etc/haproxy/certs/site.pem"],
+              "port": 8000, "servers_group": "seafile_nodes"}
+    rules = rules_of("haproxy", "__haproxy_firewall_rules", groups, hostvars, haproxy_services=[HAPROXY_GALERA, public])
+    assert rules == [{"comment": "galera, for seafile_nodes, powerfolder_nodes, no_such_group", "ports": ["3306"],
+                      "from_hosts": ["seafile_nodes1", "seafile_nodes2", "powerfolder_nodes1"]}]
+    internal = dict(public, clients_groups=["galera"])
+    rules = rules_of("haproxy", "__haproxy_firewall_rules", groups, hostvars, haproxy_services=[internal])
+    assert rules[0]["ports"] == ["80", "443"], rules

@@ -1,6 +1,7 @@
 """MariaDB Galera over TLS (galera_tls_enabled, on by default): replication and
 state transfer with the certificates the pki role made for the lab."""
 
+import re
 import shlex
 import time
 import uuid
@@ -60,3 +61,63 @@ def test_replication_and_a_full_state_transfer_carry_no_row_in_clear(groups, nod
         capture.remove()
     assert joiner.check_output("mariadb --batch --skip-column-names --execute "
                                "\"SELECT v FROM verify.secrets WHERE v = '%s'\"" % row).strip() == row
+
+
+# Writes through the load balancer, one every 0.2 s, each "<time> ok|fail".
+LOAD = """
+while [ ! -f {path}.stop ]; do
+  if timeout 5 mariadb --connect-timeout=3 -h {lb} -u tlsload -p{password} \\
+       --execute 'INSERT INTO verify.load (v) VALUES (1)' 2>>{path}.err; then
+    echo "$(date +%s.%N) ok"
+  else
+    echo "$(date +%s.%N) fail"
+  fi >>{path}
+  sleep 0.2
+done
+"""
+
+
+def longest_outage(lines):
+    """The longest time from a failed write to the next that succeeded, in seconds."""
+    longest, first_fail = 0.0, None
+    for line in lines:
+        stamp, result = line.split()
+        if result == "fail" and first_fail is None:
+            first_fail = float(stamp)
+        elif result == "ok" and first_fail is not None:
+            longest, first_fail = max(longest, float(stamp) - first_fail), None
+    return longest if first_fail is None else float("inf")
+
+
+def test_switching_a_running_cluster_to_plain_and_back_to_tls_keeps_writes_going(playbook, groups, node, address):
+    """Each switch is two rolling restarts, one member at a time, each drained
+    on the load balancer first: writes through it never stop for longer than
+    a failover, let alone one member's restart."""
+    members, lb = groups["galera"], groups["haproxy"][0]
+    client = node(members[0])
+    client.check_output(
+        "mariadb --execute \"CREATE DATABASE IF NOT EXISTS verify; "
+        "CREATE TABLE IF NOT EXISTS verify.load (id INT AUTO_INCREMENT PRIMARY KEY, v INT); "
+        "CREATE OR REPLACE USER 'tlsload'@'%' IDENTIFIED BY 'tls-load-2024'; GRANT INSERT ON verify.load TO 'tlsload'@'%'\"")
+    path = "/root/load-" + uuid.uuid4().hex[:8]
+    client.check_output("setsid bash -c %s </dev/null >/dev/null 2>&1 &" % shlex.quote(
+        LOAD.format(path=path, lb=address(lb), password="tls-load-2024")))
+    try:
+        assert wait_until(lambda: client.run("grep -c ' ok$' %s", path).stdout.strip() not in ("", "0"), timeout=30)
+        for tls in (False, True):
+            rc, output, _recap = playbook("galera.yml", extra_vars={"galera_tls_enabled": tls})
+            assert rc == 0, output
+            # Two rolling restarts: every member restarted twice.
+            assert len(re.findall(r"^TASK \[filesync\.cluster\.galera : Restart MariaDB on ", output, re.M)) == 2 * len(members), output
+            assert wait_until(galera_whole(node, members), timeout=120)
+            options = node(members[-1]).check_output(PROVIDER_OPTIONS)
+            assert ("socket.ssl = YES" in options) == tls, options
+    finally:
+        client.run("touch %s.stop", path)
+        time.sleep(1)
+        lines = client.check_output("cat %s", path).splitlines()
+        errors = client.run("sort %s.err | uniq -c | sort -rn | head -5", path).stdout
+        client.run("rm -f %s %s.stop %s.err; mariadb --execute \"DROP USER IF EXISTS 'tlsload'@'%%'\"", path, path, path)
+    oks = sum(1 for line in lines if line.endswith(" ok"))
+    assert oks > 100, (oks, errors)
+    assert longest_outage(lines) < 10, (longest_outage(lines), errors)

@@ -50,6 +50,10 @@ def hosts(groups):
 def test_an_outside_host_reaches_no_cluster_port(hosts, address, py):
     assert set(reach(py, hosts["outsider"], address(hosts["member"]), list(MEMBER_PORTS)).values()) == {"dropped"}
     assert set(reach(py, hosts["outsider"], address(hosts["nfs"]), NFS_PORTS).values()) == {"dropped"}
+    # Nor the load balancer's Galera frontend (clients_groups), which a client
+    # of it reaches.
+    assert reach(py, hosts["outsider"], address(hosts["lb"]), [3306])[3306] == "dropped"
+    assert reach(py, hosts["member"], address(hosts["lb"]), [3306])[3306] == "open"
 
 
 def test_each_port_answers_the_hosts_that_need_it(hosts, address, py):
