@@ -1,9 +1,10 @@
 """Seafile cluster: one configuration, shared sessions and avatars, HA."""
 
 import json
+import os
 import uuid
 
-from conftest import backends, http, virtual_ip, wait_until
+from conftest import PROJECT, backends, http, virtual_ip, wait_until
 
 
 def md5s(node, name, path):
@@ -59,6 +60,30 @@ def test_a_session_made_through_the_load_balancer_is_accepted_by_every_node(grou
         script = "print(json.dumps(call('GET', 'http://%s:8000/api2/whoami/', cookie=%r)))" % (address(name), session)
         status, body, _cookies = http(py, lb, script)
         assert status == 200 and json.loads(body) == {"node": name, "user": user}, (name, body)
+
+
+def test_tls_ends_at_the_load_balancer_with_a_certificate_of_the_lab_ca(groups, py):
+    """https through the load balancer, verified against the lab's CA (and
+    refused without it): a login there holds on the next request."""
+    lb = groups["seafile_lb"][0]
+    ca = (PROJECT / "tests/output/pki" / os.environ.get("MOLECULE_SCENARIO_NAME", "lab") / "ca.crt").read_text()
+    script = (
+        "import json, ssl, urllib.request\n"
+        "jar = urllib.request.HTTPCookieProcessor()\n"
+        "def opener(context):\n"
+        "    return urllib.request.build_opener(jar, urllib.request.HTTPSHandler(context=context))\n"
+        "trusted = opener(ssl.create_default_context(cadata=%r))\n"
+        "login = trusted.open(urllib.request.Request('https://127.0.0.1/accounts/login/', method='POST',\n"
+        "                     data=json.dumps({'username': 'tls-user'}).encode()), timeout=10)\n"
+        "me = json.loads(trusted.open('https://127.0.0.1/api2/whoami/', timeout=10).read())\n"
+        "try:\n"
+        "    opener(ssl.create_default_context()).open('https://127.0.0.1/api2/whoami/', timeout=10)\n"
+        "    untrusted = 'accepted'\n"
+        "except urllib.error.URLError as e:\n"
+        "    untrusted = type(e.reason).__name__\n"
+        "print(json.dumps([login.status, me['user'], untrusted]))\n" % ca
+    )
+    assert json.loads(py(lb, script).stdout) == [200, "tls-user", "SSLCertVerificationError"]
 
 
 def test_an_avatar_stored_through_one_node_is_read_through_another(groups, address, py):
