@@ -233,6 +233,18 @@ def virtual_ip():
     return yaml.safe_load(path.read_text())["memcached_virtual_ip"]
 
 
+def longest_outage(lines):
+    """Lines "<time> ok|fail" of a load loop: the longest time from a failed write to the next that succeeded, in seconds."""
+    longest, first_fail = 0.0, None
+    for line in lines:
+        stamp, result = line.split()
+        if result == "fail" and first_fail is None:
+            first_fail = float(stamp)
+        elif result == "ok" and first_fail is not None:
+            longest, first_fail = max(longest, float(stamp) - first_fail), None
+    return longest if first_fail is None else float("inf")
+
+
 def wait_until(predicate, timeout=120, interval=2):
     deadline = time.time() + timeout
     while True:

@@ -1,8 +1,9 @@
 """Role templates rendered with Ansible's templating."""
 
 import configparser
+import json
 
-from render import backend_hosts, layouts, render
+from render import backend_hosts, layouts, render, render_value
 
 
 def haproxy(services, *groups_and_counts, **extra):
@@ -124,6 +125,25 @@ def test_etcd_config_uses_tls_urls_by_default_and_plain_only_when_disabled():
     tls = render("etcd", "etcd.env.j2", **member)
     assert 'ETCD_ADVERTISE_CLIENT_URLS="https://10.0.0.5:2379"' in tls
     assert 'ETCD_PEER_CLIENT_CERT_AUTH="true"' in tls and 'ETCD_CLIENT_CERT_AUTH="true"' in tls
+
+
+def test_etcd_switch_from_plain_goes_over_a_bridge_that_serves_both_then_tls_only():
+    members = ["node1", "node2", "node3"]
+    hostvars = {name: {"filesync_address": "10.0.0.%d" % i} for i, name in enumerate(members, 1)}
+    listed = {"members": [{"ID": 100 + i, "name": name, "peerURLs": ["%s://10.0.0.%d:2380" % ("https" if i == 1 else "http", i)]}
+                          for i, name in enumerate(members, 1)]}
+    member = dict(filesync_address="10.0.0.2", inventory_hostname="node2", groups={"etcd": members}, hostvars=hostvars,
+                  __etcd_member_list_pre={"rc": 0, "stdout": json.dumps(listed)})
+    assert render_value("etcd", "__etcd_tls_switching", **member) == [{"host": "node2", "id": "66"}, {"host": "node3", "id": "67"}]
+    bridge = render("etcd", "etcd.env.j2", **member)
+    assert 'ETCD_LISTEN_PEER_URLS="http://10.0.0.2:2380"' in bridge
+    assert ('ETCD_LISTEN_CLIENT_URLS="https://10.0.0.2:2379,http://10.0.0.2:2379,https://127.0.0.1:2379,http://127.0.0.1:2379"'
+            in bridge)
+    assert 'ETCD_PEER_CERT_FILE="/etc/etcd/pki/member.crt"' in bridge and 'ETCD_CLIENT_CERT_AUTH="true"' in bridge
+    past = render("etcd", "etcd.env.j2", __etcd_tls_pass2=True, **member)
+    assert 'ETCD_LISTEN_PEER_URLS="https://10.0.0.2:2380"' in past and "http://" not in past
+    # Plain (SeaTable's etcd) has nothing to switch; TLS back to plain is refused, not switched.
+    assert render_value("etcd", "__etcd_tls_switching", etcd_tls_enabled=False, **member) == []
 
 
 def test_nfs_exports_name_clients_and_squash_root():

@@ -6,7 +6,7 @@ import shlex
 import time
 import uuid
 
-from conftest import Capture, galera_status, galera_whole, wait_until
+from conftest import Capture, galera_status, galera_whole, longest_outage, wait_until
 
 PROVIDER_OPTIONS = "mariadb --batch --skip-column-names --execute 'SELECT @@GLOBAL.wsrep_provider_options'"
 
@@ -75,18 +75,6 @@ while [ ! -f {path}.stop ]; do
   sleep 0.2
 done
 """
-
-
-def longest_outage(lines):
-    """The longest time from a failed write to the next that succeeded, in seconds."""
-    longest, first_fail = 0.0, None
-    for line in lines:
-        stamp, result = line.split()
-        if result == "fail" and first_fail is None:
-            first_fail = float(stamp)
-        elif result == "ok" and first_fail is not None:
-            longest, first_fail = max(longest, float(stamp) - first_fail), None
-    return longest if first_fail is None else float("inf")
 
 
 def test_switching_a_running_cluster_to_plain_and_back_to_tls_keeps_writes_going(playbook, groups, node, address):
