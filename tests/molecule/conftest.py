@@ -233,16 +233,56 @@ def virtual_ip():
     return yaml.safe_load(path.read_text())["memcached_virtual_ip"]
 
 
-def longest_outage(lines):
-    """Lines "<time> ok|fail" of a load loop: the longest time from a failed write to the next that succeeded, in seconds."""
-    longest, first_fail = 0.0, None
-    for line in lines:
-        stamp, result = line.split()
-        if result == "fail" and first_fail is None:
-            first_fail = float(stamp)
-        elif result == "ok" and first_fail is not None:
-            longest, first_fail = max(longest, float(stamp) - first_fail), None
-    return longest if first_fail is None else float("inf")
+class Load:
+    """A shell command run on a node every 0.2 s while the with-block runs
+    ($i counts the runs), each run recorded as "<time> ok|fail"; the block
+    starts once one run succeeded. After it: .oks, .longest_outage (the
+    longest time from a failed run to the next that succeeded, in seconds) and
+    .errors (the commands' most frequent error lines)."""
+
+    LOOP = (
+        "i=0\n"
+        "while [ ! -f {path}.stop ]; do\n"
+        "  i=$((i+1))\n"
+        "  if ( {command} ) >/dev/null 2>>{path}.err; then echo \"$(date +%s.%N) ok\"; else echo \"$(date +%s.%N) fail\"; fi >>{path}\n"
+        "  sleep 0.2\n"
+        "done\n"
+    )
+
+    def __init__(self, host, command):
+        self.host, self.command = host, command
+        self.path = "/root/load-" + uuid.uuid4().hex[:8]
+        self.lines, self.errors = [], ""
+
+    def __enter__(self):
+        self.host.check_output("setsid bash -c %s </dev/null >/dev/null 2>&1 &"
+                               % shlex.quote(self.LOOP.format(path=self.path, command=self.command)))
+        assert wait_until(lambda: self.host.run("grep -c ' ok$' %s", self.path).stdout.strip() not in ("", "0"),
+                          timeout=30), self.host.run("cat %s.err", self.path).stdout
+        return self
+
+    def __exit__(self, *exc):
+        self.host.run("touch %s.stop", self.path)
+        time.sleep(1)
+        self.lines = self.host.check_output("cat %s", self.path).splitlines()
+        self.errors = self.host.run("sort %s.err | uniq -c | sort -rn | head -5", self.path).stdout
+        self.host.run("rm -f %s %s.stop %s.err", self.path, self.path, self.path)
+        return False
+
+    @property
+    def oks(self):
+        return sum(1 for line in self.lines if line.endswith(" ok"))
+
+    @property
+    def longest_outage(self):
+        longest, first_fail = 0.0, None
+        for line in self.lines:
+            stamp, result = line.split()
+            if result == "fail" and first_fail is None:
+                first_fail = float(stamp)
+            elif result == "ok" and first_fail is not None:
+                longest, first_fail = max(longest, float(stamp) - first_fail), None
+        return longest if first_fail is None else float("inf")
 
 
 def wait_until(predicate, timeout=120, interval=2):

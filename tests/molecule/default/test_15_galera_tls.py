@@ -6,7 +6,7 @@ import shlex
 import time
 import uuid
 
-from conftest import Capture, galera_status, galera_whole, longest_outage, wait_until
+from conftest import Capture, Load, galera_status, galera_whole, wait_until
 
 PROVIDER_OPTIONS = "mariadb --batch --skip-column-names --execute 'SELECT @@GLOBAL.wsrep_provider_options'"
 
@@ -63,20 +63,6 @@ def test_replication_and_a_full_state_transfer_carry_no_row_in_clear(groups, nod
                                "\"SELECT v FROM verify.secrets WHERE v = '%s'\"" % row).strip() == row
 
 
-# Writes through the load balancer, one every 0.2 s, each "<time> ok|fail".
-LOAD = """
-while [ ! -f {path}.stop ]; do
-  if timeout 5 mariadb --connect-timeout=3 -h {lb} -u tlsload -p{password} \\
-       --execute 'INSERT INTO verify.load (v) VALUES (1)' 2>>{path}.err; then
-    echo "$(date +%s.%N) ok"
-  else
-    echo "$(date +%s.%N) fail"
-  fi >>{path}
-  sleep 0.2
-done
-"""
-
-
 def test_switching_a_running_cluster_to_plain_and_back_to_tls_keeps_writes_going(playbook, groups, node, address):
     """Each switch is two rolling restarts, one member at a time, each drained
     on the load balancer first: writes through it never stop for longer than
@@ -87,25 +73,20 @@ def test_switching_a_running_cluster_to_plain_and_back_to_tls_keeps_writes_going
         "mariadb --execute \"CREATE DATABASE IF NOT EXISTS verify; "
         "CREATE TABLE IF NOT EXISTS verify.load (id INT AUTO_INCREMENT PRIMARY KEY, v INT); "
         "CREATE OR REPLACE USER 'tlsload'@'%' IDENTIFIED BY 'tls-load-2024'; GRANT INSERT ON verify.load TO 'tlsload'@'%'\"")
-    path = "/root/load-" + uuid.uuid4().hex[:8]
-    client.check_output("setsid bash -c %s </dev/null >/dev/null 2>&1 &" % shlex.quote(
-        LOAD.format(path=path, lb=address(lb), password="tls-load-2024")))
+    write = ("timeout 5 mariadb --connect-timeout=3 -h %s -u tlsload -ptls-load-2024 "
+             "--execute 'INSERT INTO verify.load (v) VALUES (1)'" % address(lb))
     try:
-        assert wait_until(lambda: client.run("grep -c ' ok$' %s", path).stdout.strip() not in ("", "0"), timeout=30)
-        for tls in (False, True):
-            rc, output, _recap = playbook("galera.yml", extra_vars={"galera_tls_enabled": tls})
-            assert rc == 0, output
-            # Two rolling restarts: every member restarted twice.
-            assert len(re.findall(r"^TASK \[filesync\.cluster\.galera : Restart MariaDB on ", output, re.M)) == 2 * len(members), output
-            assert wait_until(galera_whole(node, members), timeout=120)
-            options = node(members[-1]).check_output(PROVIDER_OPTIONS)
-            assert ("socket.ssl = YES" in options) == tls, options
+        with Load(client, write) as load:
+            for tls in (False, True):
+                rc, output, _recap = playbook("galera.yml", extra_vars={"galera_tls_enabled": tls})
+                assert rc == 0, output
+                # Two rolling restarts: every member restarted twice.
+                restarts = re.findall(r"^TASK \[filesync\.cluster\.galera : Restart MariaDB on ", output, re.M)
+                assert len(restarts) == 2 * len(members), output
+                assert wait_until(galera_whole(node, members), timeout=120)
+                options = node(members[-1]).check_output(PROVIDER_OPTIONS)
+                assert ("socket.ssl = YES" in options) == tls, options
     finally:
-        client.run("touch %s.stop", path)
-        time.sleep(1)
-        lines = client.check_output("cat %s", path).splitlines()
-        errors = client.run("sort %s.err | uniq -c | sort -rn | head -5", path).stdout
-        client.run("rm -f %s %s.stop %s.err; mariadb --execute \"DROP USER IF EXISTS 'tlsload'@'%%'\"", path, path, path)
-    oks = sum(1 for line in lines if line.endswith(" ok"))
-    assert oks > 100, (oks, errors)
-    assert longest_outage(lines) < 10, (longest_outage(lines), errors)
+        client.run("mariadb --execute \"DROP USER IF EXISTS 'tlsload'@'%'\"")
+    assert load.oks > 100, (load.oks, load.errors)
+    assert load.longest_outage < 10, (load.longest_outage, load.errors)

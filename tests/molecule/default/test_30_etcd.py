@@ -5,7 +5,7 @@ import shlex
 import time
 import uuid
 
-from conftest import ETCD_PKI, Capture, etcdctl, etcdctl_command, longest_outage, wait_until
+from conftest import ETCD_PKI, Capture, Load, etcdctl, etcdctl_command
 
 
 def test_every_endpoint_is_healthy(groups, node):
@@ -67,29 +67,12 @@ def test_a_key_written_through_another_member_crosses_the_network_encrypted(grou
         capture.remove()
 
 
-# Puts through every member, one every 0.2 s, each "<time> ok|fail": over
-# http, else over https with the member's certificate (once it has one).
-ETCD_LOAD = """
-i=0
-while [ ! -f {path}.stop ]; do
-  i=$((i+1))
-  if timeout 5 etcdctl --dial-timeout=2s --command-timeout=3s --endpoints={http} put /verify/switch/$i $i >/dev/null 2>>{path}.err \\
-     || timeout 5 etcdctl --dial-timeout=2s --command-timeout=3s --endpoints={https} --cacert={pki}/ca.crt \\
-          --cert={pki}/member.crt --key={pki}/member.key put /verify/switch/$i $i >/dev/null 2>>{path}.err; then
-    echo "$(date +%s.%N) ok"
-  else
-    echo "$(date +%s.%N) fail"
-  fi >>{path}
-  sleep 0.2
-done
-"""
-
-
 def test_a_plain_cluster_switches_to_tls_one_member_at_a_time_and_keeps_taking_writes(playbook, groups, node, address):
     """Rebuilt plain, then switched by the role: over the bridge (clients on
-    http and https, peers plain), then each member's peers to TLS. Writes
-    never stop for longer than a member's restart; a second run changes
-    nothing."""
+    http and https, peers plain), then each member's peers to TLS. Puts
+    through every member (over http, else over https with the member's
+    certificate, once it has one) never stop for longer than a member's
+    restart; a second run changes nothing."""
     members = groups["etcd"]
     for name in members:
         node(name).check_output("systemctl stop etcd && rm -rf /var/lib/etcd/filesync /etc/etcd/bootstrap.env "
@@ -98,26 +81,19 @@ def test_a_plain_cluster_switches_to_tls_one_member_at_a_time_and_keeps_taking_w
     assert rc == 0, output
     first = node(members[0])
     assert all(", http://" in line for line in etcdctl(first, "member list").splitlines())
-    path = "/root/etcd-load-" + uuid.uuid4().hex[:8]
     endpoints = [address(name) + ":2379" for name in members]
-    first.check_output("setsid bash -c %s </dev/null >/dev/null 2>&1 &" % shlex.quote(ETCD_LOAD.format(
-        path=path, pki=ETCD_PKI, http=",".join("http://" + e for e in endpoints),
-        https=",".join("https://" + e for e in endpoints))))
-    try:
-        assert wait_until(lambda: first.run("grep -c ' ok$' %s", path).stdout.strip() not in ("", "0"), timeout=30)
+    put = ("etcdctl --dial-timeout=2s --command-timeout=3s --endpoints=%s put /verify/switch/$i $i || "
+           "etcdctl --dial-timeout=2s --command-timeout=3s --endpoints=%s --cacert=%s/ca.crt --cert=%s/member.crt "
+           "--key=%s/member.key put /verify/switch/$i $i"
+           % (",".join("http://" + e for e in endpoints), ",".join("https://" + e for e in endpoints), ETCD_PKI, ETCD_PKI, ETCD_PKI))
+    with Load(first, put) as load:
         rc, output, _recap = playbook("etcd.yml")
         assert rc == 0, output
         moved = re.findall(r"^TASK \[filesync\.cluster\.etcd : Record in the cluster the https peer URL of (\S+)\]", output, re.M)
         assert moved == members, output
         time.sleep(2)
-    finally:
-        first.run("touch %s.stop", path)
-        time.sleep(1)
-        lines = first.check_output("cat %s", path).splitlines()
-        errors = first.run("sort %s.err | uniq -c | sort -rn | head -5", path).stdout
-        first.run("rm -f %s %s.stop %s.err", path, path, path)
-    assert sum(1 for line in lines if line.endswith(" ok")) > 50, errors
-    assert longest_outage(lines) < 10, (longest_outage(lines), errors)
+    assert load.oks > 50, (load.oks, load.errors)
+    assert load.longest_outage < 10, (load.longest_outage, load.errors)
     for line in etcdctl(first, "member list").splitlines():
         assert ", https://" in line and "http://" not in line, line
     assert first.run("etcdctl --endpoints=http://%s:2379 --dial-timeout=3s get /x" % address(members[-1])).rc != 0
