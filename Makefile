@@ -15,7 +15,7 @@ export NO_COLOR := 1
 host-deps:
 	tools/host-deps.sh
 
-.PHONY: host-deps venv docker image lab lab-status lab-destroy test unit sanity lint molecule bench clean
+.PHONY: host-deps venv docker image lab lab-status lab-destroy test unit sanity lint molecule readmes bench clean
 
 venv: $(VENV)/.installed
 
@@ -66,6 +66,11 @@ lint: venv
 
 molecule: venv image
 	molecule test --all
+
+# Each role's README.md, from its meta/argument_specs.yml (the unit tests
+# check that they are in sync).
+readmes: venv
+	python3 tools/role-readme.py
 
 bench: venv image
 	tools/bench.sh
