@@ -1,4 +1,7 @@
-"""What users install: the collection's dependencies in one place each."""
+"""What users install: the tarball's contents, and the collection's dependencies in one place each."""
+
+import subprocess
+import tarfile
 
 import yaml
 
@@ -16,3 +19,16 @@ def test_the_license_file_is_the_license_galaxy_yml_names():
     galaxy = yaml.safe_load((PROJECT / "galaxy.yml").read_text())
     assert galaxy["license"] == ["GPL-3.0-or-later"]
     assert "GNU GENERAL PUBLIC LICENSE" in (PROJECT / "LICENSE").read_text().splitlines()[0]
+
+
+def test_the_tarball_holds_what_users_run_and_no_lab_secrets_or_tests(tmp_path):
+    built = subprocess.run(["ansible-galaxy", "collection", "build", "--output-path", str(tmp_path), str(PROJECT)],
+                           capture_output=True, text=True, check=False)
+    assert built.returncode == 0, built.stderr
+    with tarfile.open(next(tmp_path.glob("filesync-cluster-*.tar.gz"))) as tarball:
+        names = set(tarball.getnames())
+    roles = [p.name for p in (PROJECT / "roles").iterdir() if p.is_dir()]
+    assert {"LICENSE", "README.md", "MANIFEST.json", "site.yml", "meta/runtime.yml"} <= names
+    assert {"roles/%s/README.md" % role for role in roles} <= names
+    assert "inventories/prod/hosts.yml" in names
+    assert not [n for n in names if n.startswith(("inventories/lab", "tests", "molecule", "tools", ".venv", "collections"))]
