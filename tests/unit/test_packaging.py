@@ -1,5 +1,6 @@
 """What users install: the tarball's contents, and the collection's dependencies in one place each."""
 
+import re
 import subprocess
 import tarfile
 
@@ -32,3 +33,11 @@ def test_the_tarball_holds_what_users_run_and_no_lab_secrets_or_tests(tmp_path):
     assert {"roles/%s/README.md" % role for role in roles} <= names
     assert "inventories/prod/hosts.yml" in names
     assert not [n for n in names if n.startswith(("inventories/lab", "tests", "molecule", "tools", ".venv", "collections"))]
+
+
+def test_every_collection_the_roles_and_playbooks_name_is_a_dependency():
+    galaxy = yaml.safe_load((PROJECT / "galaxy.yml").read_text())
+    used = set()
+    for path in list((PROJECT / "roles").rglob("*.yml")) + list((PROJECT / "playbooks").rglob("*.yml")) + [PROJECT / "site.yml"]:
+        used |= set(re.findall(r"\b((?:community|ansible)\.[a-z_]+)\.[a-z_0-9]+", path.read_text()))
+    assert used - {"ansible.builtin"} <= set(galaxy["dependencies"]), sorted(used - {"ansible.builtin"} - set(galaxy["dependencies"]))
