@@ -5,13 +5,10 @@
 # (sanity, lint, each molecule scenario's create/converge/idempotence run).
 #
 # Set-up first (host packages, the virtualenv, Docker), each step timed; the
-# two base images build in the background; then the stages in two lanes at
-# once. A molecule run waits
-# on its containers most of the time (package installs, restarts, state
-# transfers), so two lanes use the machine's two cores; the lanes share no
-# container, network, image tag, certificate directory or fixture file. Each
-# stage writes its own log (tests/output/logs/STAGE.log), printed whole
-# when the stage ends; tests/output/stages.txt has each stage's seconds.
+# two base images build in the background while the unit tests, sanity and
+# lint run. Each stage writes its own log (tests/output/logs/STAGE.log),
+# printed whole when the stage ends; tests/output/stages.txt has each
+# stage's seconds.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root" || exit 1
@@ -66,13 +63,9 @@ stage() {
   "$@" >"$log" 2>&1 || result=failed
   local seconds=$((SECONDS - start))
   echo "$name $result $seconds" >>"$out/stages.txt"
-  # One stage's log at a time on the console.
-  {
-    flock 9
-    echo
-    echo "===== $name: $* ($result, $seconds s)"
-    cat "$log"
-  } 9>"$out/logs/.print"
+  echo
+  echo "===== $name: $* ($result, $seconds s)"
+  cat "$log"
 }
 
 molecule_stage() {
@@ -83,26 +76,15 @@ molecule_stage() {
   fi
 }
 
-# The lanes, about equally long; every scenario of molecule/ runs in one.
-lane1=(default aegir powerfolder)
-lane2=(seafile seatable seatable_etcd)
+# One stage at a time: a molecule run keeps both cores busy (two at once
+# took as long in all, each twice as long). The stages that need no
+# container run first, while the images build.
+stage unit pytest -q tests/unit --junitxml="$out/junit-unit.xml"
+stage sanity tools/sanity.sh
+stage lint ansible-lint
 for scenario in molecule/*/molecule.yml; do
-  scenario=$(basename "$(dirname "$scenario")")
-  [[ " ${lane1[*]} ${lane2[*]} " == *" $scenario "* ]] || lane2+=("$scenario")
+  molecule_stage "$(basename "$(dirname "$scenario")")"
 done
-
-(
-  for scenario in "${lane1[@]}"; do molecule_stage "$scenario"; done
-) &
-lane1_pid=$!
-(
-  stage unit pytest -q tests/unit --junitxml="$out/junit-unit.xml"
-  stage sanity tools/sanity.sh
-  stage lint ansible-lint
-  for scenario in "${lane2[@]}"; do molecule_stage "$scenario"; done
-) &
-lane2_pid=$!
-wait "$lane1_pid" "$lane2_pid"
 wait
 
 echo "wall $((SECONDS - started))" >>"$out/setup.txt"

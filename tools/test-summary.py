@@ -46,8 +46,7 @@ def main(out):
         else:
             passed += result == "passed"
             failed += result == "failed"
-    print("%-22s %-7s %6ss  (%d min %02d s; the stages run in two lanes)"
-          % ("sum of stages", "", total, total // 60, total % 60))
+    print("%-22s %-7s %6ss  (%d min %02d s)" % ("sum of stages", "", total, total // 60, total % 60))
     setup = out / "setup.txt"
     for line in setup.read_text().splitlines() if setup.exists() else []:
         name, seconds = line.split()

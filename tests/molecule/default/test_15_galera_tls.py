@@ -8,6 +8,7 @@ import uuid
 
 from conftest import Capture, Load, galera_status, galera_whole, wait_until
 
+SYNCED, DRAIN = "Wait until the member reports Synced,", "Drain or put back on the load balancers"
 PROVIDER_OPTIONS = "mariadb --batch --skip-column-names --execute 'SELECT @@GLOBAL.wsrep_provider_options'"
 
 
@@ -64,9 +65,10 @@ def test_replication_and_a_full_state_transfer_carry_no_row_in_clear(groups, nod
 
 
 def test_switching_a_running_cluster_to_plain_and_back_to_tls_keeps_writes_going(playbook, groups, node, address):
-    """Each switch is two rolling restarts, one member at a time, each drained
-    on the load balancer first: writes through it never stop for longer than
-    a failover, let alone one member's restart."""
+    """Each switch is two rolling restarts, one member at a time (the cluster
+    whole before, drained on the load balancer, restarted, Synced again, put
+    back; then the next member): writes through the load balancer never stop
+    for longer than a failover, let alone one member's restart."""
     members, lb = groups["galera"], groups["haproxy"][0]
     client = node(members[0])
     client.check_output(
@@ -80,9 +82,12 @@ def test_switching_a_running_cluster_to_plain_and_back_to_tls_keeps_writes_going
             for tls in (False, True):
                 rc, output, _recap = playbook("galera.yml", extra_vars={"galera_tls_enabled": tls})
                 assert rc == 0, output
-                # Two rolling restarts: every member restarted twice.
-                restarts = re.findall(r"^TASK \[filesync\.cluster\.galera : Restart MariaDB on ", output, re.M)
-                assert len(restarts) == 2 * len(members), output
+                # Two rolling restarts, one member at a time.
+                events = re.findall(r"^TASK \[filesync\.cluster\.(?:galera|haproxy) : (Restart MariaDB on|Wait until the "
+                                    r"member reports Synced,|Drain or put back on the load balancers) (\S+)\]", output, re.M)
+                one_pass = [event for name in members for event in [(SYNCED, name), (DRAIN, name), ("Restart MariaDB on", name),
+                                                                     (SYNCED, name), (DRAIN, name)]]
+                assert events == one_pass * 2, output
                 assert wait_until(galera_whole(node, members), timeout=120)
                 options = node(members[-1]).check_output(PROVIDER_OPTIONS)
                 assert ("socket.ssl = YES" in options) == tls, options

@@ -1,9 +1,9 @@
-"""Membership changes and rolling restarts on the running clusters."""
+"""Membership changes on the running clusters (Galera's rolling restart, one
+member at a time: test_15_galera_tls.py's switch to plain and back)."""
 
-import re
 import uuid
 
-from conftest import etcdctl, galera_status, wait_until
+from conftest import etcdctl
 
 
 def test_etcd_member_with_wiped_data_rejoins_the_existing_cluster(playbook, groups, node):
@@ -30,26 +30,3 @@ def test_etcd_member_with_wiped_data_rejoins_the_existing_cluster(playbook, grou
     # And a second run changes nothing.
     rc, output, recap = playbook("etcd.yml")
     assert rc == 0 and all(c["changed"] == 0 for c in recap.values()), output
-
-
-def test_galera_config_change_restarts_one_member_at_a_time(playbook, groups, node):
-    members = groups["galera"]
-    rc, output, recap = playbook("galera.yml", extra_vars={"galera_max_connections": 501})
-    assert rc == 0, output
-    # One member at a time: the cluster whole before, drained on the load
-    # balancer, restarted, Synced again, put back; then the next member.
-    events = re.findall(r"^TASK \[filesync\.cluster\.(?:galera|haproxy) : (Restart MariaDB on|Wait until the member "
-                        r"reports Synced,|Drain or put back on the load balancers) (\S+)\]", output, re.M)
-    wait, drain = "Wait until the member reports Synced,", "Drain or put back on the load balancers"
-    expected = []
-    for name in members:
-        expected += [(wait, name), (drain, name), ("Restart MariaDB on", name), (wait, name), (drain, name)]
-    assert events == expected, output
-    for name in members:
-        status = galera_status(node(name))
-        assert status["wsrep_local_state_comment"] == "Synced"
-        assert status["wsrep_cluster_size"] == str(len(members))
-    # Put the configuration back (another rolling restart) so idempotence holds.
-    rc, output, recap = playbook("galera.yml")
-    assert rc == 0, output
-    assert wait_until(lambda: all(galera_status(node(n))["wsrep_local_state_comment"] == "Synced" for n in members))
