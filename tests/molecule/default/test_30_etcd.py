@@ -68,8 +68,8 @@ def test_a_key_written_through_another_member_crosses_the_network_encrypted(grou
 
 
 def test_a_plain_cluster_switches_to_tls_one_member_at_a_time_and_keeps_taking_writes(playbook, groups, node, address):
-    """Rebuilt plain, then switched by the role: over the bridge (clients on
-    http and https, peers plain), then each member's peers to TLS. Puts
+    """Rebuilt plain, then switched by the role: over the bridge (plain, with
+    peer certificates), then each member to TLS. Puts
     through every member (over http, else over https with the member's
     certificate, once it has one) never stop for longer than a member's
     restart; a second run changes nothing."""
