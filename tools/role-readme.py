@@ -87,10 +87,11 @@ def readme(role):
                        if re.search(r"\b%s\.%s\b" % (re.escape(NAMESPACE), role), p.read_text()))
     lines += ["## Playbooks", ""]
     if playbooks:
+        names = ", ".join("`%s.%s`" % (NAMESPACE, name) for name in playbooks)
+        example = role if role in playbooks else playbooks[0]
         lines += ["Run it through the collection's playbooks, which first make every host's address known and read the "
                   "other tiers' endpoints: %s (for example `ansible-playbook %s.%s -i INVENTORY`); see the collection "
-                  "README." % (", ".join("`%s.%s`" % (NAMESPACE, name) for name in playbooks), NAMESPACE,
-                              role if role in playbooks else playbooks[0]), ""]
+                  "README." % (names, NAMESPACE, example), ""]
     else:
         lines += ["Other roles include it; see the collection README.", ""]
     return "\n".join(lines)

@@ -67,7 +67,7 @@ def is_relative_path(value):
 def test_the_inventory_has_yaml_files_and_names_controller_files():
     files = inventory_files()
     assert INVENTORY / "hosts.yml" in files
-    names = {name for path in files for _, name, _ in path_variables(yaml.load(path.read_text(), Loader=InventoryLoader))}
+    names = {found[1] for path in files for found in path_variables(yaml.load(path.read_text(), Loader=InventoryLoader))}
     assert {"seafile_node_archive", "seafile_node_license_file"} <= names
 
 
