@@ -13,12 +13,14 @@ import os
 
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
-from ansible.template import trust_as_template
+from ansible.module_utils.common.text.converters import to_text
 
 try:  # ansible-core 2.19 and later
     from ansible._internal._templating._template_vars import generate_ansible_template_vars
-except ImportError:  # pragma: no cover - older ansible-core
-    from ansible.template.vars import generate_ansible_template_vars
+    from ansible.template import trust_as_template
+except ImportError:  # pragma: no cover - ansible-core before 2.19
+    from ansible.template import generate_ansible_template_vars
+    trust_as_template = None
 
 
 FILE_KEYS = ("dest", "content", "secret_content", "secret", "owner", "group", "mode", "validate")
@@ -35,10 +37,15 @@ class ActionModule(ActionBase):
         for path in task_vars.get("ansible_search_path", []) + [self._loader._basedir, os.path.dirname(source)]:
             searchpath.extend([os.path.join(path, "templates"), path])
         variables = dict(task_vars)
-        variables.update(generate_ansible_template_vars(
-            path=entry["template"], fullpath=source, dest_path=entry["dest"],
-            include_ansible_managed="ansible_managed" not in variables))
+        options = {"path": entry["template"], "fullpath": source, "dest_path": entry["dest"]}
+        if trust_as_template is not None:
+            options["include_ansible_managed"] = "ansible_managed" not in variables
+        variables.update(generate_ansible_template_vars(**options))
         variables["item"] = entry
+        if trust_as_template is None:  # pragma: no cover - ansible-core before 2.19
+            text = to_text(self._loader._get_file_contents(source)[0])
+            with self._templar.set_temporary_context(searchpath=searchpath, available_variables=variables):
+                return self._templar.do_template(text, preserve_trailing_newlines=True, escape_backslashes=False) or ""
         templar = self._templar.copy_with_new_env(searchpath=searchpath, available_variables=variables)
         text = trust_as_template(self._loader.get_text_file_contents(source))
         return templar.template(text, escape_backslashes=False) or ""

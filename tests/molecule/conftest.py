@@ -1,7 +1,8 @@
 """Cluster-level checks for the molecule scenarios and the lab.
 
-The inventory (molecule's, or the lab's) gives the groups; every node is
-reached with `docker exec` through testinfra's docker backend.
+The inventory (molecule's, or the lab's) gives the groups. A molecule node is
+reached over SSH carried by `docker exec` (molecule/shared/ssh_config: one
+connection per node for the whole session), a lab node with `docker exec`.
 """
 
 import json
@@ -19,6 +20,9 @@ import testinfra
 import yaml
 
 PROJECT = pathlib.Path(__file__).resolve().parents[2]
+SSH_CONFIG = PROJECT / "molecule" / "shared" / "ssh_config"
+# molecule/shared/inventory/ssh.yml finds ssh_config through it.
+os.environ.setdefault("FILESYNC_PROJECT_DIR", str(PROJECT))
 
 
 def _inventory_file():
@@ -59,7 +63,10 @@ def node():
 
     def get(name):
         if name not in cache:
-            cache[name] = testinfra.get_host("docker://" + name)
+            if os.environ.get("MOLECULE_INVENTORY_FILE"):
+                cache[name] = testinfra.get_host("ssh://" + name, ssh_config=str(SSH_CONFIG))
+            else:
+                cache[name] = testinfra.get_host("docker://" + name)
         return cache[name]
 
     return get
