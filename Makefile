@@ -15,11 +15,11 @@ export NO_COLOR := 1
 host-deps:
 	tools/host-deps.sh
 
-.PHONY: host-deps venv docker image lab lab-status lab-destroy test unit sanity lint molecule readmes bench clean
+.PHONY: host-deps venv docker image lab lab-status lab-destroy test test-matrix galaxy unit sanity lint molecule readmes bench clean
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt
+$(VENV)/.installed: requirements.txt requirements-test.txt
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements.txt
 	touch $@
@@ -55,6 +55,16 @@ lab-destroy:
 test:
 	tools/run-tests.sh
 
+# The unit tests and syntax checks on every older ansible-core of
+# tests/core-versions.txt (make test runs the oldest and the newest).
+test-matrix: venv
+	pytest -q tests/unit
+	for release in $$(awk '!/^#/ && NF { print $$1 }' tests/core-versions.txt); do tools/core-check.sh $$release || exit 1; done
+
+# galaxy-importer on the built tarball, then the installed collection's playbooks.
+galaxy: venv
+	tools/galaxy-check.sh
+
 unit: host-deps venv
 	pytest -q tests/unit
 
@@ -76,4 +86,4 @@ bench: venv image
 	tools/bench.sh
 
 clean: lab-destroy
-	rm -rf $(VENV) tests/output
+	rm -rf $(VENV) $(VENV)-* tests/output

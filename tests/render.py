@@ -5,7 +5,13 @@ import sys
 
 import yaml
 from ansible.parsing.dataloader import DataLoader
-from ansible.template import Templar, trust_as_template
+from ansible.template import Templar
+
+try:  # ansible-core 2.19 and later: only trusted text is a template
+    from ansible.template import trust_as_template
+except ImportError:  # older ansible-core templates every string
+    def trust_as_template(value):
+        return value
 from ansible.utils.collection_loader._collection_finder import _AnsibleCollectionFinder
 
 PROJECT = pathlib.Path(__file__).resolve().parents[1]

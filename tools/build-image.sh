@@ -8,7 +8,7 @@
 set -euo pipefail
 suite=${1:-bookworm}
 image=filesync/debian-systemd:$suite
-recipe=3
+recipe=4
 
 if [ "$(docker image inspect -f '{{ index .Config.Labels "filesync.recipe" }}' "$image" 2>/dev/null)" = "$recipe" ]; then
   exit 0
@@ -40,7 +40,7 @@ for unit in systemd-remount-fs.service getty.target console-getty.service \
   ln -sf /dev/null "$rootfs/etc/systemd/system/$unit"
 done
 # Molecule reaches a node over SSH carried by `docker exec`: an sshd in inetd
-# mode with its own settings (molecule/shared/ssh_config), one connection per
+# mode with its own settings (molecule/shared/inventory/ssh.cfg), one connection per
 # node for a whole run instead of a `docker exec` per task. Root's empty
 # password is accepted on that path only: the ssh service stays off (a role
 # that wants it, such as aegir_web_node, turns it on with Debian's settings).
@@ -56,6 +56,8 @@ PermitRootLogin yes
 PermitEmptyPasswords yes
 UsePAM no
 HostKey /etc/ssh/ssh_host_ed25519_key
+# Ansible copies files over SFTP (or scp, which speaks SFTP too).
+Subsystem sftp internal-sftp
 SSHD
 # A container's disk is thrown away: dpkg need not sync every file it writes.
 echo force-unsafe-io >"$rootfs/etc/dpkg/dpkg.cfg.d/filesync-lab-unsafe-io"

@@ -1,5 +1,6 @@
 """Unit-test helpers: the collection on sys.path, modules run in-process."""
 
+import contextlib
 import json
 import os
 import pathlib
@@ -29,10 +30,26 @@ class ModuleExit(Exception):
         self.result = result
 
 
+@contextlib.contextmanager
+def _patch_module_args(args):
+    from ansible.module_utils import basic
+    from ansible.module_utils.common.text.converters import to_bytes
+
+    saved = basic._ANSIBLE_ARGS
+    basic._ANSIBLE_ARGS = to_bytes(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
+    try:
+        yield
+    finally:
+        basic._ANSIBLE_ARGS = saved
+
+
 @pytest.fixture
 def run_module(capsys):
     """Run a module's main() with the given arguments; return its JSON result."""
-    from ansible.module_utils.testing import patch_module_args
+    try:  # ansible-core 2.19 and later
+        from ansible.module_utils.testing import patch_module_args
+    except ImportError:  # older ansible-core reads the arguments from basic._ANSIBLE_ARGS
+        patch_module_args = _patch_module_args
 
     def run(module, args, check_mode=False, diff=False):
         args = dict(args)

@@ -19,9 +19,9 @@ import urllib.request
 import pytest
 import yaml
 from ansible.parsing.dataloader import DataLoader
-from ansible.template import Templar, trust_as_template
+from ansible.template import Templar
 
-from render import PROJECT, backend_hosts, layouts, render, role_defaults
+from render import PROJECT, backend_hosts, layouts, render, role_defaults, trust_as_template
 
 HAPROXY = shutil.which("haproxy") or "/usr/sbin/haproxy"
 

@@ -21,9 +21,9 @@ import sys
 import pytest
 from ansible.errors import AnsibleError
 from ansible.parsing.dataloader import DataLoader
-from ansible.template import Templar, trust_as_template
+from ansible.template import Templar
 from ansible.utils.collection_loader._collection_finder import _AnsibleCollectionFinder
-from render import PROJECT, render, role_defaults
+from render import PROJECT, render, role_defaults, trust_as_template
 
 # Templates name the filters as filesync.cluster.*: Ansible's collection loader
 # resolves them from this checkout (conftest normally installs it already).

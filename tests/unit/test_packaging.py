@@ -46,3 +46,17 @@ def test_every_collection_the_roles_and_playbooks_name_is_a_dependency():
     for path in list((PROJECT / "roles").rglob("*.yml")) + list((PROJECT / "playbooks").rglob("*.yml")) + [PROJECT / "site.yml"]:
         used |= set(re.findall(r"\b((?:community|ansible)\.[a-z_]+)\.[a-z_0-9]+", path.read_text()))
     assert used - {"ansible.builtin"} <= set(galaxy["dependencies"]), sorted(used - {"ansible.builtin"} - set(galaxy["dependencies"]))
+
+
+def test_the_declared_ansible_core_range_is_the_tested_one():
+    """meta/runtime.yml's minimum is the oldest release make test runs; the newest is requirements.txt's."""
+    runtime = yaml.safe_load((PROJECT / "meta" / "runtime.yml").read_text())
+    releases = [line.split()[0] for line in (PROJECT / "tests" / "core-versions.txt").read_text().splitlines()
+                if line.strip() and not line.startswith("#")]
+    assert runtime["requires_ansible"] == ">=%s.0" % releases[0]
+    newest = re.search(r"^ansible-core==(\d+\.\d+)\.", (PROJECT / "requirements.txt").read_text(), re.M).group(1)
+    assert releases + [newest] == sorted(releases + [newest], key=lambda r: tuple(map(int, r.split("."))))
+    for release in releases:
+        pins = (PROJECT / "tests" / "core-versions.txt").read_text()
+        assert re.search(r"^%s ansible-core==%s\.\d+ ansible==\d+\.\d+\.\d+$" % (re.escape(release), re.escape(release)),
+                         pins, re.M), release

@@ -15,10 +15,9 @@ import time
 
 import pytest
 import yaml
-from ansible.template import trust_as_template
 
 import render as render_helpers
-from render import PROJECT, backend_hosts, render, render_value, role_defaults
+from render import PROJECT, backend_hosts, render, render_value, role_defaults, trust_as_template
 
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 
@@ -257,8 +256,12 @@ def test_a_redis_host_without_an_address_is_named():
 
 
 def _seafile(**extra):
-    return {name: render_value("seafile_node", name, **extra)
-            for name in ("seafile_node_redis_host", "seafile_node_redis_port", "seafile_node_redis_password")}
+    values = {name: render_value("seafile_node", name, **extra)
+              for name in ("seafile_node_redis_host", "seafile_node_redis_port", "seafile_node_redis_password")}
+    # ansible-core before 2.19 renders the number as text; the role's argument
+    # spec (type int) reads both the same.
+    values["seafile_node_redis_port"] = int(values["seafile_node_redis_port"])
+    return values
 
 
 def test_seafile_reads_the_redis_role_variables():
