@@ -290,7 +290,7 @@ class Load:
         return longest if first_fail is None else float("inf")
 
 
-def wait_until(predicate, timeout=120, interval=2):
+def wait_until(predicate, timeout=120, interval=1):
     deadline = time.time() + timeout
     while True:
         if predicate():
