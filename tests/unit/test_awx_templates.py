@@ -1,0 +1,123 @@
+"""awx/job_templates.yml: every awx.awx task's arguments, rendered as Ansible would, pass the
+module's own argument spec; one template per playbook; a survey with a confirmation where a run
+is destructive."""
+
+import importlib
+import pathlib
+
+import pytest
+import yaml
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.parsing.dataloader import DataLoader
+from ansible.template import Templar
+
+from render import PROJECT, trust_as_template
+
+PLAY = yaml.safe_load((PROJECT / "awx" / "job_templates.yml").read_text())[0]
+OMIT = "__omit_place_holder__filesync"
+SETTINGS = {
+    "filesync_awx_scm_url": "https://git.example.com/ops/filesync-cluster.git",
+    "filesync_awx_machine_credential": "servers-ssh",
+    "filesync_awx_vault_password": "vault pw #1",
+}
+DESTRUCTIVE = {"playbooks/galera_recover.yml", "playbooks/galera_restore.yml", "playbooks/etcd_restore.yml"}
+
+
+def _trusted(value):
+    if isinstance(value, str):
+        return trust_as_template(value)
+    if isinstance(value, dict):
+        return {k: _trusted(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_trusted(v) for v in value]
+    return value
+
+
+def _render(value, **extra):
+    variables = dict(PLAY["vars"], **SETTINGS, omit=OMIT, **extra)
+    templar = Templar(loader=DataLoader(), variables=_trusted(variables))
+    rendered = templar.template(_trusted(value))
+    return {k: v for k, v in rendered.items() if v != OMIT}
+
+
+class _Captured(Exception):
+    pass
+
+
+def _module_spec(name, monkeypatch):
+    """The keyword arguments the module gives ControllerAPIModule (its argument spec and rules)."""
+    module = importlib.import_module("ansible_collections.awx.awx.plugins.modules." + name)
+    captured = {}
+
+    def capture(**kwargs):
+        captured.update(kwargs)
+        raise _Captured()
+
+    monkeypatch.setattr(module, "ControllerAPIModule", capture)
+    with pytest.raises(_Captured):
+        module.main()
+    return captured
+
+
+def _awx_tasks():
+    return [task for task in PLAY["tasks"] if any(key.startswith("awx.awx.") for key in task)]
+
+
+def _templates():
+    return [_render({"t": "{{ item }}"}, item=item)["t"] for item in PLAY["vars"]["filesync_awx_templates"]]
+
+
+@pytest.mark.parametrize("task", _awx_tasks(), ids=lambda task: task["name"])
+def test_each_task_s_arguments_pass_the_module_s_argument_spec(task, monkeypatch):
+    name = next(key for key in task if key.startswith("awx.awx."))
+    spec = _module_spec(name.rsplit(".", 1)[1], monkeypatch)
+    validator = ArgumentSpecValidator(
+        spec.pop("argument_spec"),
+        **{k: v for k, v in spec.items() if k in ("mutually_exclusive", "required_together", "required_one_of",
+                                                   "required_if", "required_by")})
+    items = _templates() if "loop" in task else [None]
+    for item in items:
+        params = _render(task[name], item=item)
+        result = validator.validate(params)
+        assert not result.error_messages, (task["name"], item and item["name"], result.error_messages)
+
+
+def test_one_template_per_playbook_and_each_playbook_exists():
+    templates = _templates()
+    playbooks = [t["playbook"] for t in templates]
+    assert len(set(playbooks)) == len(playbooks)
+    for playbook in playbooks:
+        assert (PROJECT / playbook).is_file(), playbook
+    products = {"playbooks/%s.yml" % name for name in ("seafile", "seatable", "powerfolder", "aegir_pack")}
+    assert {"site.yml", "playbooks/status.yml", "playbooks/backup.yml"} | products | DESTRUCTIVE <= set(playbooks)
+
+
+def _role_variables():
+    names = set()
+    for defaults in (PROJECT / "roles").glob("*/defaults/main.yml"):
+        names |= set(yaml.safe_load(defaults.read_text()) or {})
+    return names
+
+
+def test_destructive_runs_ask_for_confirmation_and_their_inputs_in_a_survey():
+    known = _role_variables()
+    for template in _templates():
+        params = _render(PLAY["tasks"][-1]["awx.awx.job_template"], item=template)
+        if template["playbook"] not in DESTRUCTIVE:
+            assert params["survey_enabled"] in (False, "False"), template["name"]
+            continue
+        assert params["survey_enabled"] in (True, "True"), template["name"]
+        assert params["ask_variables_on_launch"] in (False, "False"), template["name"]
+        spec = params["survey_spec"]["spec"]
+        for question in spec:
+            assert {"question_name", "variable", "type", "required"} <= set(question), question
+            assert question["type"] in ("text", "multiplechoice"), question
+            assert question["variable"] == "filesync_confirm" or question["variable"] in known, question
+        confirm = [q for q in spec if q["variable"] == "filesync_confirm"]
+        assert confirm and confirm[0]["required"] is True and confirm[0]["choices"] == ["yes"], template["name"]
+
+
+def test_the_vault_password_is_never_logged():
+    task = next(t for t in PLAY["tasks"] if "awx.awx.credential" in t)
+    assert task["no_log"] is True
+    assert pathlib.Path(PROJECT / "awx" / "job_templates.yml").read_text().count("vault_password") >= 1
