@@ -32,13 +32,14 @@ def role_defaults(role):
     return {**defaults, **role_vars}
 
 
-def _trusted(value):
+def trusted(value):
+    """Every string in value (nested too) trusted as a template."""
     if isinstance(value, str):
         return trust_as_template(value)
     if isinstance(value, dict):
-        return {k: _trusted(v) for k, v in value.items()}
+        return {k: trusted(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_trusted(v) for v in value]
+        return [trusted(v) for v in value]
     return value
 
 
@@ -48,7 +49,7 @@ def _templar(role, variables):
     values.update(variables)
     # Role defaults and vars are templates themselves (nested ones too): let
     # the templar resolve them.
-    values = {k: _trusted(v) for k, v in values.items()}
+    values = {k: trusted(v) for k, v in values.items()}
     return Templar(loader=DataLoader(), variables=values)
 
 

@@ -11,7 +11,7 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar
 
-from render import PROJECT, trust_as_template
+from render import PROJECT, trusted
 
 PLAY = yaml.safe_load((PROJECT / "awx" / "job_templates.yml").read_text())[0]
 OMIT = "__omit_place_holder__filesync"
@@ -23,20 +23,10 @@ SETTINGS = {
 DESTRUCTIVE = {"playbooks/galera_recover.yml", "playbooks/galera_restore.yml", "playbooks/etcd_restore.yml"}
 
 
-def _trusted(value):
-    if isinstance(value, str):
-        return trust_as_template(value)
-    if isinstance(value, dict):
-        return {k: _trusted(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_trusted(v) for v in value]
-    return value
-
-
 def _render(value, **extra):
     variables = dict(PLAY["vars"], **SETTINGS, omit=OMIT, **extra)
-    templar = Templar(loader=DataLoader(), variables=_trusted(variables))
-    rendered = templar.template(_trusted(value))
+    templar = Templar(loader=DataLoader(), variables=trusted(variables))
+    rendered = templar.template(trusted(value))
     return {k: v for k, v in rendered.items() if v != OMIT}
 
 
