@@ -54,6 +54,8 @@ def test_the_declared_ansible_core_range_is_the_tested_one():
     releases = [line.split()[0] for line in (PROJECT / "tests" / "core-versions.txt").read_text().splitlines()
                 if line.strip() and not line.startswith("#")]
     assert runtime["requires_ansible"] == ">=%s.0" % releases[0]
+    for meta in (PROJECT / "roles").glob("*/meta/main.yml"):
+        assert yaml.safe_load(meta.read_text())["galaxy_info"]["min_ansible_version"] == releases[0], meta
     newest = re.search(r"^ansible-core==(\d+\.\d+)\.", (PROJECT / "requirements.txt").read_text(), re.M).group(1)
     assert releases + [newest] == sorted(releases + [newest], key=lambda r: tuple(map(int, r.split("."))))
     for release in releases:
