@@ -61,10 +61,8 @@ def _templates():
 def test_each_task_s_arguments_pass_the_module_s_argument_spec(task, monkeypatch):
     name = next(key for key in task if key.startswith("awx.awx."))
     spec = _module_spec(name.rsplit(".", 1)[1], monkeypatch)
-    validator = ArgumentSpecValidator(
-        spec.pop("argument_spec"),
-        **{k: v for k, v in spec.items() if k in ("mutually_exclusive", "required_together", "required_one_of",
-                                                   "required_if", "required_by")})
+    checks = ("mutually_exclusive", "required_together", "required_one_of", "required_if", "required_by")
+    validator = ArgumentSpecValidator(spec.pop("argument_spec"), **{k: v for k, v in spec.items() if k in checks})
     items = _templates() if "loop" in task else [None]
     for item in items:
         params = _render(task[name], item=item)
