@@ -3,7 +3,10 @@ module's own argument spec; one template per playbook; a survey with a confirmat
 is destructive."""
 
 import importlib
+import os
 import pathlib
+import subprocess
+import sys
 
 import pytest
 import yaml
@@ -109,3 +112,31 @@ def test_the_vault_password_is_never_logged():
     task = next(t for t in PLAY["tasks"] if "awx.awx.credential" in t)
     assert task["no_log"] is True
     assert pathlib.Path(PROJECT / "awx" / "job_templates.yml").read_text().count("vault_password") >= 1
+
+
+def _settings_pass(**settings):
+    check = PLAY["tasks"][0]["ansible.builtin.assert"]
+    conditions = " and ".join("(%s)" % condition for condition in check["that"])
+    variables = dict(PLAY["vars"], **settings)
+    return Templar(loader=DataLoader(), variables=trusted(variables)).template(trusted("{{ %s }}" % conditions))
+
+
+@pytest.mark.parametrize("missing", sorted(SETTINGS))
+def test_each_missing_setting_fails_the_first_task(missing):
+    assert _settings_pass(**SETTINGS) is True
+    settings = {k: v for k, v in SETTINGS.items() if k != missing}
+    assert _settings_pass(**settings) is False
+    assert missing in PLAY["tasks"][0]["ansible.builtin.assert"]["fail_msg"]
+
+
+def test_without_settings_the_run_stops_before_any_awx_task():
+    # A real run: the playbook parses (awx.awx resolves) and the check stops it
+    # before the first awx.awx task, so no controller is needed.
+    run = subprocess.run([str(pathlib.Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", "-c", "local",
+                          "-e", "ansible_python_interpreter=" + sys.executable, str(PROJECT / "awx" / "job_templates.yml")],
+                         capture_output=True, text=True, check=False, env=dict(os.environ, ANSIBLE_NOCOLOR="1"))
+    output = run.stdout + run.stderr
+    assert run.returncode == 2, output
+    assert "Set filesync_awx_scm_url" in " ".join(output.split()), output
+    assert "TASK [Refuse missing settings before anything changes in AWX]" in output
+    assert "TASK [Create" not in output, output

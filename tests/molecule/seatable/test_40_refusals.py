@@ -120,3 +120,11 @@ def test_standin_refuses_a_missing_secret(node, groups):
                       "-e ENABLE_DTABLE_WEB=false -e ENABLE_DTABLE_SERVER=true -e SEATABLE_START_MODE=cluster")
         wanted = "private_key"
     assert out.rc == 1 and "REFUSED" in out.stdout and wanted in out.stdout, out.stdout + out.stderr
+
+
+def test_a_role_refuses_a_debian_release_its_meta_does_not_list(groups, playbook):
+    # These nodes run Debian 13; the memcached role lists Debian 12 only.
+    host = groups["dtable_servers"][0]
+    refused(playbook("memcached.yml", extra_inventory={"memcached": {"hosts": {host: None}}}, limit=host),
+            "%s runs Debian 13 (trixie); the memcached role supports Debian 12 (bookworm). Run it on one of those; "
+            "nothing was changed." % host)
