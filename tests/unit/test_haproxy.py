@@ -21,7 +21,7 @@ import yaml
 from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar
 
-from render import PROJECT, backend_hosts, layouts, render, role_defaults, trust_as_template
+from render import PROJECT, backend_hosts, layouts, render, render_value, role_defaults, trust_as_template
 
 HAPROXY = shutil.which("haproxy") or "/usr/sbin/haproxy"
 
@@ -114,18 +114,43 @@ def test_a_drained_galera_member_loses_its_connections_a_drained_seafile_node_do
     task = [t for t in tasks if "community.general.haproxy" in t][0]
     groups, hostvars = backend_hosts(("galera", 2), ("seafile_nodes", 2))
     services = layouts()["galera"] + layouts()["seafile"]
+    # What the haproxy role recorded on the load balancer (lb1); lb2 runs no
+    # HAProxy yet and is left alone.
+    configure = yaml.safe_load((PROJECT / "roles/haproxy/tasks/configure.yml").read_text())
+    (copy,) = [t["ansible.builtin.copy"] for t in configure if t.get("ansible.builtin.copy", {}).get("dest") == "{{ __haproxy_services_record_path }}"]
+    assert copy["content"] == "{{ __haproxy_services_record | to_nice_json }}\n"
+    written = render_value("haproxy", "__haproxy_services_record | to_nice_json", haproxy_services=services)
+    socket_path = role_defaults("haproxy")["haproxy_admin_socket"]
+    path = role_defaults("haproxy")["__haproxy_services_record_path"]
+    lbs = {"results": [{"item": "lb1", "paths": {socket_path: {"exists": True}}, "files": {path: written + "\n"}},
+                       {"item": "lb2", "paths": {socket_path: {"exists": False}}, "files": {path: None}}]}
     for group, single_writer, state, expected in (("galera", True, "drain", True), ("galera", True, "ready", False),
                                                   ("seafile_nodes", False, "drain", False)):
-        values = dict(role_defaults("haproxy"), groups=dict(groups, haproxy=["lb1"]), hostvars=dict(hostvars, lb1={"haproxy_services": services}),
+        values = dict(role_defaults("haproxy"), groups=dict(groups, haproxy=["lb1", "lb2"]), hostvars=hostvars,
                       __haproxy_server=groups[group][0], __haproxy_server_state=state, __haproxy_server_group=group,
-                      __haproxy_sockets={"results": [{"item": "lb1", "stat": {"exists": True}}]})
+                      __haproxy_lbs=lbs)
         templar = Templar(loader=DataLoader(), variables={k: trust_as_template(v) if isinstance(v, str) else v for k, v in values.items()})
         items = templar.template(trust_as_template(task["loop"]))
         assert [i["backend"] for i in items] == [s["name"] for s in services if s["servers_group"] == group]
+        assert {i["lb"] for i in items} == {"lb1"}
         for item in items:
             templar.available_variables = dict(templar.available_variables, item=item)
             shutdown = templar.template(trust_as_template(task["community.general.haproxy"]["shutdown_sessions"]))
             assert shutdown is expected and item["single_writer"] is single_writer, (group, state, item)
+
+
+def test_a_load_balancer_running_without_the_record_stops_the_restart_naming_it():
+    tasks = yaml.safe_load((PROJECT / "roles/haproxy/tasks/server_state.yml").read_text())
+    check = [t for t in tasks if "ansible.builtin.assert" in t][0]
+    socket_path = role_defaults("haproxy")["haproxy_admin_socket"]
+    path = role_defaults("haproxy")["__haproxy_services_record_path"]
+    lbs = {"results": [{"item": "lb1", "paths": {socket_path: {"exists": True}}, "files": {path: None}},
+                       {"item": "lb2", "paths": {socket_path: {"exists": False}}, "files": {path: None}}]}
+    values = dict(role_defaults("haproxy"), __haproxy_lbs=lbs, __haproxy_server="node1", __haproxy_server_group="galera")
+    templar = Templar(loader=DataLoader(), variables={k: trust_as_template(v) if isinstance(v, str) else v for k, v in values.items()})
+    assert templar.template(trust_as_template("{{ %s }}" % check["ansible.builtin.assert"]["that"][0])) is False
+    message = " ".join(templar.template(trust_as_template(check["ansible.builtin.assert"]["fail_msg"])).split())
+    assert message.startswith("lb1 run HAProxy without %s" % path) and "lb2" not in message, message
 
 
 # The stats page: a userlist with the password's hash, read back by HAProxy.
