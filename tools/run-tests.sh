@@ -104,12 +104,13 @@ wait $!
 run_stage "unit-$oldest" tools/core-check.sh "$oldest" &
 run_stage sanity tools/sanity.sh
 wait $!
-for name in unit "sanity-$oldest" "unit-$oldest" sanity; do show_stage "$name"; done
-stage lint ansible-lint
-stage galaxy tools/galaxy-check.sh
+run_stage lint ansible-lint &
+run_stage galaxy tools/galaxy-check.sh
+wait $!
+for name in unit "sanity-$oldest" "unit-$oldest" sanity lint galaxy; do show_stage "$name"; done
 # The scenarios run on the oldest ansible-core, but $newest_scenario, which
-# runs on the newest (the .venv's); aegir converges the installed tarball.
-newest_scenario=seafile
+# runs on the newest (the .venv's) and converges the installed tarball.
+newest_scenario=aegir
 for scenario in molecule/*/molecule.yml; do
   scenario=$(basename "$(dirname "$scenario")")
   if [ "$scenario" = "$newest_scenario" ]; then
