@@ -21,7 +21,7 @@ import yaml
 from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar
 
-from render import PROJECT, backend_hosts, layouts, render, render_value, role_defaults, trust_as_template
+from render import PROJECT, backend_hosts, layouts, render, render_value, role_defaults, trust_as_template, trusted
 
 HAPROXY = shutil.which("haproxy") or "/usr/sbin/haproxy"
 
@@ -109,6 +109,22 @@ def test_other_services_keep_their_sessions(tmp_path):
     assert rc == 0, output
 
 
+def _lbs_read(*lbs):
+    """What server_state.yml's host_state read registers: per (load balancer, socket there, record text or None)."""
+    socket_path = role_defaults("haproxy")["haproxy_admin_socket"]
+    path = role_defaults("haproxy")["__haproxy_services_record_path"]
+    return {"results": [{"item": lb, "paths": {socket_path: {"exists": running}}, "files": {path: record}} for lb, running, record in lbs]}
+
+
+@pytest.mark.parametrize("value", ["a#b", "50%", "back\\slash", "quote\"s'", "two words", "line\nbreak", "n\u00f6de"])
+def test_the_record_reads_back_unchanged_through_from_json(value):
+    services = [{"name": value, "servers_group": value, "single_writer": True}, {"name": "web", "servers_group": "web"}]
+    written = render_value("haproxy", "__haproxy_services_record | to_nice_json", haproxy_services=services)
+    read = Templar(loader=DataLoader(), variables={"text": written}).template(trust_as_template("{{ text | from_json }}"))
+    assert read == [{"name": value, "servers_group": value, "single_writer": True},
+                    {"name": "web", "servers_group": "web", "single_writer": False}]
+
+
 def test_a_drained_galera_member_loses_its_connections_a_drained_seafile_node_does_not():
     tasks = yaml.safe_load((PROJECT / "roles/haproxy/tasks/server_state.yml").read_text())
     task = [t for t in tasks if "community.general.haproxy" in t][0]
@@ -120,16 +136,13 @@ def test_a_drained_galera_member_loses_its_connections_a_drained_seafile_node_do
     (copy,) = [t["ansible.builtin.copy"] for t in configure if t.get("ansible.builtin.copy", {}).get("dest") == "{{ __haproxy_services_record_path }}"]
     assert copy["content"] == "{{ __haproxy_services_record | to_nice_json }}\n"
     written = render_value("haproxy", "__haproxy_services_record | to_nice_json", haproxy_services=services)
-    socket_path = role_defaults("haproxy")["haproxy_admin_socket"]
-    path = role_defaults("haproxy")["__haproxy_services_record_path"]
-    lbs = {"results": [{"item": "lb1", "paths": {socket_path: {"exists": True}}, "files": {path: written + "\n"}},
-                       {"item": "lb2", "paths": {socket_path: {"exists": False}}, "files": {path: None}}]}
+    lbs = _lbs_read(("lb1", True, written + "\n"), ("lb2", False, None))
     for group, single_writer, state, expected in (("galera", True, "drain", True), ("galera", True, "ready", False),
                                                   ("seafile_nodes", False, "drain", False)):
         values = dict(role_defaults("haproxy"), groups=dict(groups, haproxy=["lb1", "lb2"]), hostvars=hostvars,
                       __haproxy_server=groups[group][0], __haproxy_server_state=state, __haproxy_server_group=group,
                       __haproxy_lbs=lbs)
-        templar = Templar(loader=DataLoader(), variables={k: trust_as_template(v) if isinstance(v, str) else v for k, v in values.items()})
+        templar = Templar(loader=DataLoader(), variables=trusted(values))
         items = templar.template(trust_as_template(task["loop"]))
         assert [i["backend"] for i in items] == [s["name"] for s in services if s["servers_group"] == group]
         assert {i["lb"] for i in items} == {"lb1"}
@@ -142,12 +155,10 @@ def test_a_drained_galera_member_loses_its_connections_a_drained_seafile_node_do
 def test_a_load_balancer_running_without_the_record_stops_the_restart_naming_it():
     tasks = yaml.safe_load((PROJECT / "roles/haproxy/tasks/server_state.yml").read_text())
     check = [t for t in tasks if "ansible.builtin.assert" in t][0]
-    socket_path = role_defaults("haproxy")["haproxy_admin_socket"]
-    path = role_defaults("haproxy")["__haproxy_services_record_path"]
-    lbs = {"results": [{"item": "lb1", "paths": {socket_path: {"exists": True}}, "files": {path: None}},
-                       {"item": "lb2", "paths": {socket_path: {"exists": False}}, "files": {path: None}}]}
+    lbs = _lbs_read(("lb1", True, None), ("lb2", False, None))
     values = dict(role_defaults("haproxy"), __haproxy_lbs=lbs, __haproxy_server="node1", __haproxy_server_group="galera")
-    templar = Templar(loader=DataLoader(), variables={k: trust_as_template(v) if isinstance(v, str) else v for k, v in values.items()})
+    templar = Templar(loader=DataLoader(), variables=trusted(values))
+    path = role_defaults("haproxy")["__haproxy_services_record_path"]
     assert templar.template(trust_as_template("{{ %s }}" % check["ansible.builtin.assert"]["that"][0])) is False
     message = " ".join(templar.template(trust_as_template(check["ansible.builtin.assert"]["fail_msg"])).split())
     assert message.startswith("lb1 run HAProxy without %s" % path) and "lb2" not in message, message
