@@ -86,6 +86,24 @@ stage() {
   show_stage "$1"
 }
 
+# The execution environment (execution-environment.yml, tools/ee-build.sh)
+# builds from the bookworm image as soon as that exists, next to the stages
+# below; the aegir scenario runs a job in it (ansible-runner, as AWX does).
+export FILESYNC_EE_IMAGE=${FILESYNC_EE_IMAGE:-filesync-ee:test}
+(
+  while [ ! -f "$out/image-bookworm.rc" ]; do sleep 2; done
+  if [ "$(cat "$out/image-bookworm.rc")" = 0 ]; then
+    run_stage execution-environment tools/ee-build.sh "$FILESYNC_EE_IMAGE"
+  else
+    echo "execution-environment failed 0 tools/ee-build.sh (no bookworm image)" >"$out/logs/execution-environment.result"
+  fi
+) &
+
+ee_built() {
+  while [ ! -f "$out/logs/execution-environment.result" ]; do sleep 2; done
+  show_stage execution-environment
+}
+
 # molecule_stage SCENARIO [PATH]: PATH picks the ansible-core it runs on.
 molecule_stage() {
   if images_built; then
@@ -108,6 +126,7 @@ run_stage lint ansible-lint &
 run_stage galaxy tools/galaxy-check.sh
 wait $!
 for name in unit "sanity-$oldest" "unit-$oldest" sanity lint galaxy; do show_stage "$name"; done
+ee_built
 # The scenarios run on the oldest ansible-core, but $newest_scenario, which
 # runs on the newest (the .venv's) and converges the installed tarball.
 newest_scenario=aegir

@@ -16,6 +16,7 @@ import time
 import uuid
 
 import pytest
+import status_rows
 import testinfra
 import yaml
 
@@ -356,15 +357,7 @@ def playbook(inventory_file, tmp_path_factory):
             return proc.returncode, "".join(lines), {}
         proc = subprocess.run(cmd, cwd=PROJECT, env=env, capture_output=True, text=True, check=False)
         output = proc.stdout + proc.stderr
-        recap = {}
-        for match in re.finditer(r"^(\S+)\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", output, re.M):
-            recap[match.group(1)] = {
-                "ok": int(match.group(2)),
-                "changed": int(match.group(3)),
-                "unreachable": int(match.group(4)),
-                "failed": int(match.group(5)),
-            }
-        return proc.returncode, output, recap
+        return proc.returncode, output, status_rows.recap(output)
 
     return run
 

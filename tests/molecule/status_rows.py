@@ -14,6 +14,14 @@ def status_rows(output):
     return [Row(m.group(1), m.group(2), m.group(3), m.group(4) == "OK") for m in map(ROW.match, table.splitlines()) if m]
 
 
+def recap(output):
+    """The PLAY RECAP of an ansible-playbook run: host -> {ok, changed, unreachable, failed}."""
+    return {
+        m.group(1): dict(zip(("ok", "changed", "unreachable", "failed"), map(int, m.group(2, 3, 4, 5))))
+        for m in re.finditer(r"^(\S+)\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", output, re.M)
+    }
+
+
 def hosts_of(rows, tier):
     return sorted({row.host for row in rows if row.tier == tier})
 
