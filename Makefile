@@ -56,10 +56,12 @@ test:
 	tools/run-tests.sh
 
 # The unit tests and syntax checks on every older ansible-core of
-# tests/core-versions.txt (make test runs the oldest and the newest).
-test-matrix: venv
+# tests/core-versions.txt (make test runs the oldest and the newest), and the
+# default scenario on Debian 12 (make test runs it on Debian 13).
+test-matrix: venv image
 	pytest -q tests/unit
 	for release in $$(awk '!/^#/ && NF { print $$1 }' tests/core-versions.txt); do tools/core-check.sh $$release || exit 1; done
+	FILESYNC_DEBIAN=bookworm molecule test -s default
 
 # galaxy-importer on the built tarball, then the installed collection's playbooks.
 galaxy: venv

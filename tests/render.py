@@ -15,6 +15,8 @@ except ImportError:  # older ansible-core templates every string
 from ansible.utils.collection_loader._collection_finder import _AnsibleCollectionFinder
 
 PROJECT = pathlib.Path(__file__).resolve().parents[1]
+# Every role of the collection, by name.
+ROLES = sorted(p.name for p in (PROJECT / "roles").iterdir() if p.is_dir())
 
 
 def install_collection_loader():

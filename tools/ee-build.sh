@@ -51,4 +51,4 @@ ee["additional_build_steps"]["prepend_base"].insert(
 PY
 cd "$out"
 ansible-builder build --container-runtime docker -f execution-environment.yml -c context -t "$tag" \
-  --build-arg ANSIBLE_GALAXY_CLI_COLLECTION_OPTS=--offline -v 2
+  --build-arg ANSIBLE_GALAXY_CLI_COLLECTION_OPTS=--offline -v 3

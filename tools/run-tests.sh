@@ -104,10 +104,12 @@ ee_built() {
   show_stage execution-environment
 }
 
-# molecule_stage SCENARIO [PATH]: PATH picks the ansible-core it runs on.
+# molecule_stage SCENARIO [PATH [VAR=VALUE...]]: PATH picks the ansible-core
+# it runs on; the variables go to molecule (FILESYNC_DEBIAN: the release of the
+# default scenario's nodes).
 molecule_stage() {
   if images_built; then
-    stage "molecule-$1" env PATH="${2:-$PATH}" molecule test -s "$1"
+    stage "molecule-$1" env PATH="${2:-$PATH}" "${@:3}" molecule test -s "$1"
   else
     echo "molecule-$1 failed 0" >>"$out/stages.txt"
   fi
@@ -128,12 +130,16 @@ wait $!
 for name in unit "sanity-$oldest" "unit-$oldest" sanity lint galaxy; do show_stage "$name"; done
 ee_built
 # The scenarios run on the oldest ansible-core, but $newest_scenario, which
-# runs on the newest (the .venv's) and converges the installed tarball.
+# runs on the newest (the .venv's) and converges the installed tarball. The
+# default scenario runs on Debian 13 (make test-matrix: on Debian 12 too); the
+# SeaTable scenarios on Debian 13, the other products' on Debian 12.
 newest_scenario=aegir
 for scenario in molecule/*/molecule.yml; do
   scenario=$(basename "$(dirname "$scenario")")
   if [ "$scenario" = "$newest_scenario" ]; then
     molecule_stage "$scenario"
+  elif [ "$scenario" = default ]; then
+    molecule_stage "$scenario" "$oldest_path" FILESYNC_DEBIAN=trixie
   else
     molecule_stage "$scenario" "$oldest_path"
   fi

@@ -1,13 +1,11 @@
 """The house style, checked on every role."""
 
-import pathlib
 import re
 
 import pytest
 import yaml
 
-PROJECT = pathlib.Path(__file__).resolve().parents[2]
-ROLES = sorted(p.name for p in (PROJECT / "roles").iterdir() if p.is_dir())
+from render import PROJECT, ROLES
 
 
 def load(path):

@@ -154,6 +154,19 @@ def test_nfs_exports_name_clients_and_squash_root():
     ganesha = render("nfs", "ganesha.conf.j2", __nfs_default_clients=["10.0.0.2"])
     assert "Squash = Root_Squash;" in ganesha and "Clients = 10.0.0.2;" in ganesha
     assert "Access_Type = None;" in ganesha
+    assert "allow_set_io_flusher_fail" not in ganesha
+
+
+def test_ganesha_runs_without_cap_sys_resource_only_where_asked_and_known():
+    def core(release, allow):
+        text = render("nfs", "ganesha.conf.j2", __nfs_default_clients=["10.0.0.2"],
+                      nfs_ganesha_allow_set_io_flusher_fail=allow,
+                      ansible_facts={"distribution_major_version": release})
+        return text.split("NFS_CORE_PARAM {", 1)[1].split("}", 1)[0]
+    assert "allow_set_io_flusher_fail = true;" in core("13", True)
+    # NFS-Ganesha 4 (Debian 12) does not know the option; nobody asked on Debian 13.
+    assert "allow_set_io_flusher_fail" not in core("12", True)
+    assert "allow_set_io_flusher_fail" not in core("13", False)
 
 
 def test_nfs_mount_unit_mounts_the_export_at_the_same_path():

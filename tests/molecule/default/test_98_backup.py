@@ -37,8 +37,11 @@ def test_backup_then_restore_brings_back_the_rows_of_the_backup(playbook, groups
     names = backups(backup_host)
     assert len(names) == 1, names
     target = "%s/%s/mariadb" % (BACKUPS, names[0])
-    # Prepared (MariaDB 10.5 and later say log-applied).
-    assert "backup_type = log-applied" in backup_host.file(target + "/xtrabackup_checkpoints").content_string
+    # Prepared (MariaDB 10.5 and later say log-applied); MariaDB 11 renamed the file.
+    checkpoints = [target + "/" + name for name in ("mariadb_backup_checkpoints", "xtrabackup_checkpoints")]
+    found = [path for path in checkpoints if backup_host.file(path).exists]
+    assert len(found) == 1, checkpoints
+    assert "backup_type = log-applied" in backup_host.file(found[0]).content_string
     assert backup_host.file("%s/%s" % (BACKUPS, names[0])).mode == 0o700
     # The etcd snapshot of the same backup, on the first healthy etcd member,
     # one kept there too; it is a snapshot etcd can read.

@@ -123,8 +123,8 @@ def test_standin_refuses_a_missing_secret(node, groups):
 
 
 def test_a_role_refuses_a_debian_release_its_meta_does_not_list(groups, playbook):
-    # These nodes run Debian 13; the memcached role lists Debian 12 only.
+    # These nodes run Debian 13; the redis role lists Debian 12 only.
     host = groups["dtable_servers"][0]
-    refused(playbook("memcached.yml", extra_inventory={"memcached": {"hosts": {host: None}}}, limit=host),
-            "%s runs Debian 13 (trixie); the memcached role supports Debian 12 (bookworm). Run it on one of those; "
+    refused(playbook("redis.yml", extra_inventory={"redis": {"hosts": {host: None}}}, limit=host),
+            "%s runs Debian 13 (trixie); the redis role supports Debian 12 (bookworm). Run it on one of those; "
             "nothing was changed." % host)

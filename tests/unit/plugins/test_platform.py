@@ -1,15 +1,13 @@
 """Every role refuses a system its meta/main.yml does not list (filter filesync.cluster.platform_problems)."""
 
-import pathlib
 
 import pytest
 import yaml
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.filesync.cluster.plugins.filter.platform import platform_problems
+from render import PROJECT, ROLES
 
-PROJECT = pathlib.Path(__file__).resolve().parents[3]
-ROLES = sorted(p.name for p in (PROJECT / "roles").iterdir() if p.is_dir())
 # pki runs on the controller only (any system that runs Ansible): no host to check.
 CONTROLLER_ROLES = {"pki"}
 
