@@ -233,7 +233,7 @@ def test_galera_cluster_and_node_names_come_back_or_are_refused(tmp_path, value)
     text = render_galera("galera.cnf.j2", galera_cluster_name=value, inventory_hostname=value)
     options = my_print_defaults(_scratch(tmp_path, "galera.cnf", text), "mysqld", "galera")
     assert options["wsrep_cluster_name"] == value and options["wsrep_node_name"] == value
-    assert options["wsrep_cluster_address"] == "gcomm://10.0.0.1,10.0.0.2,10.0.0.3"
+    assert options["wsrep_cluster_address"] == "gcomm://10.0.0.2,10.0.0.3"
     assert member not in messages
     # The cluster name also goes into the arbitrator's /etc/default/garb, which a shell sources.
     if config_value_problems(value, ["env"]):
